@@ -1,0 +1,47 @@
+# saker — top-level targets. `make test` is the test command (see README).
+
+CARGO ?= cargo
+KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) $(wildcard /usr/src/linux-headers-*-amd64))
+SAKER := target/release/saker
+
+.PHONY: all build agent driver driver-check test unit-test trace-test vm-test bench deps lint clean
+
+all: build
+
+build: agent driver
+
+agent:
+	$(CARGO) build --release
+
+driver:
+	$(MAKE) -C driver KDIR=$(KDIR)
+
+# The module must build with zero warnings under W=1.
+driver-check:
+	$(MAKE) -C driver KDIR=$(KDIR) clean
+	@mkdir -p build
+	$(MAKE) -C driver KDIR=$(KDIR) W=1 2>&1 | tee build/driver-w1.log
+	@! grep -E 'warning:|error:' build/driver-w1.log
+
+deps:
+	tools/install-deps.sh
+
+lint:
+	$(CARGO) fmt --check
+	$(CARGO) clippy --all-targets -- -D warnings
+
+unit-test:
+	$(CARGO) test --release
+
+test: lint unit-test driver-check vm-test
+
+vm-test: agent driver
+	tests/vm/run.sh
+
+bench: agent driver
+	tests/vm/bench.sh
+
+clean:
+	$(CARGO) clean
+	-$(MAKE) -C driver KDIR=$(KDIR) clean
+	rm -rf build

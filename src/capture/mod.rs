@@ -1,0 +1,3 @@
+//! Capture files (scap): metadata, reading and writing.
+
+pub mod meta;

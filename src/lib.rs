@@ -1,0 +1,11 @@
+//! saker: a host runtime-security agent.
+//!
+//! The library holds everything but the command line: the kernel ABI, ring
+//! reading, the event schema and parsing, capture files, state, filters and
+//! rules, and outputs. `src/main.rs` is the command line.
+
+#![warn(missing_docs)]
+
+pub mod abi;
+pub mod capture;
+pub mod event;

@@ -1,0 +1,5 @@
+//! The saker command line.
+
+fn main() {
+    println!("saker {}", env!("CARGO_PKG_VERSION"));
+}

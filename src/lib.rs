@@ -9,3 +9,5 @@
 pub mod abi;
 pub mod capture;
 pub mod event;
+pub mod ring;
+pub mod sys;

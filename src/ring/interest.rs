@@ -1,0 +1,277 @@
+//! The interest set: which native syscalls (and non-syscall sources) the
+//! module captures, built from event type names or syscall names through the
+//! module's syscall map (native number → enter/exit event ids).
+
+use std::collections::HashSet;
+
+use super::{syscall_names, Error, ErrorKind, Result};
+use crate::abi;
+use crate::event::schema::{self, EF_UNUSED};
+use crate::event::table::EVENTS;
+
+/// Event types the state tracker needs whatever the rules ask for: process
+/// lifecycle, file descriptor creation and destruction, identity changes.
+pub const STATE_EVENTS: &[&str] = &[
+    "clone",
+    "fork",
+    "vfork",
+    "clone3",
+    "execve",
+    "execveat",
+    "procexit",
+    "open",
+    "openat",
+    "openat2",
+    "open_by_handle_at",
+    "creat",
+    "close",
+    "dup",
+    "socket",
+    "socketpair",
+    "connect",
+    "accept",
+    "accept4",
+    "bind",
+    "listen",
+    "shutdown",
+    "pipe",
+    "pipe2",
+    "eventfd",
+    "eventfd2",
+    "signalfd",
+    "signalfd4",
+    "timerfd_create",
+    "inotify_init",
+    "inotify_init1",
+    "epoll_create",
+    "epoll_create1",
+    "userfaultfd",
+    "memfd_create",
+    "fcntl",
+    "chdir",
+    "fchdir",
+    "chroot",
+    "setuid",
+    "setgid",
+    "setresuid",
+    "setresgid",
+    "setreuid",
+    "setregid",
+    "setsid",
+    "setpgid",
+    "prlimit",
+    "setrlimit",
+];
+
+/// Name of the non-syscall source of process exits.
+const PROCEXIT: &str = "procexit";
+
+/// A set of native syscalls and sources to capture.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Interest {
+    abi: abi::saker_interest,
+}
+
+/// Whether `name` is an event type of the schema or a native syscall.
+fn is_known_name(name: &str) -> bool {
+    EVENTS
+        .iter()
+        .any(|e| e.flags & EF_UNUSED == 0 && e.name == name)
+        || syscall_names::X86_64.iter().any(|&(_, n)| n == name)
+}
+
+/// Event type names an event id goes by (none for unknown or unused ids).
+fn event_name(id: u16) -> Option<&'static str> {
+    schema::info(id)
+        .filter(|i| i.flags & EF_UNUSED == 0)
+        .map(|i| i.name)
+}
+
+impl Interest {
+    /// Every syscall and every source.
+    pub fn all() -> Interest {
+        let mut i = Interest::default();
+        i.abi.syscalls = [u64::MAX; abi::SAKER_SYSCALL_WORDS as usize];
+        i.abi.sources = abi::SAKER_SRC_PROCEXIT as u64;
+        i
+    }
+
+    /// The syscalls producing any of `names` (event types such as `open` or
+    /// `execve`, or native syscall names such as `accept4`), resolved through
+    /// `map`. Returns the set and the known names that no syscall produces on
+    /// this module; unknown names are an error.
+    pub fn from_names<S: AsRef<str>>(
+        names: &[S],
+        map: &abi::saker_syscall_map,
+    ) -> Result<(Interest, Vec<String>)> {
+        let wanted: HashSet<&str> = names.iter().map(|n| n.as_ref().trim()).collect();
+        let mut unknown: Vec<String> = wanted
+            .iter()
+            .filter(|n| !is_known_name(n))
+            .map(|n| n.to_string())
+            .collect();
+        if !unknown.is_empty() {
+            unknown.sort();
+            return Err(Error::new(ErrorKind::UnknownNames(unknown)));
+        }
+        let mut i = Interest::default();
+        let mut matched: HashSet<&str> = HashSet::new();
+        for nr in 0..abi::SAKER_SYSCALL_MAX as usize {
+            let candidates = [
+                event_name(map.enter_event[nr]),
+                event_name(map.exit_event[nr]),
+                syscall_names::name(nr as u16),
+            ];
+            let mut hit = false;
+            for n in candidates.into_iter().flatten() {
+                if let Some(&w) = wanted.get(n) {
+                    matched.insert(w);
+                    hit = true;
+                }
+            }
+            if hit {
+                i.add_syscall(nr as u16);
+            }
+        }
+        if wanted.contains(PROCEXIT) {
+            i.abi.sources |= abi::SAKER_SRC_PROCEXIT as u64;
+            matched.insert(PROCEXIT);
+        }
+        let mut unmatched: Vec<String> =
+            wanted.difference(&matched).map(|n| n.to_string()).collect();
+        unmatched.sort();
+        Ok((i, unmatched))
+    }
+
+    /// The state-tracking set ([`STATE_EVENTS`]) resolved through `map`.
+    pub fn state_tracking(map: &abi::saker_syscall_map) -> Interest {
+        // Every STATE_EVENTS name is a schema event or a syscall name (see
+        // the tests), so resolution cannot fail; fall back to everything if
+        // it somehow did.
+        Interest::from_names(STATE_EVENTS, map)
+            .map(|(i, _)| i)
+            .unwrap_or_else(|_| Interest::all())
+    }
+
+    /// This set plus `other`.
+    pub fn union(mut self, other: &Interest) -> Interest {
+        for (a, b) in self.abi.syscalls.iter_mut().zip(other.abi.syscalls) {
+            *a |= b;
+        }
+        self.abi.sources |= other.abi.sources;
+        self
+    }
+
+    /// Adds native syscall `nr` (ignored past `SAKER_SYSCALL_MAX`).
+    pub fn add_syscall(&mut self, nr: u16) {
+        if (nr as u32) < abi::SAKER_SYSCALL_MAX {
+            self.abi.syscalls[nr as usize / 64] |= 1 << (nr % 64);
+        }
+    }
+
+    /// Whether native syscall `nr` is captured.
+    pub fn has_syscall(&self, nr: u16) -> bool {
+        (nr as u32) < abi::SAKER_SYSCALL_MAX
+            && self.abi.syscalls[nr as usize / 64] & (1 << (nr % 64)) != 0
+    }
+
+    /// Whether process exits are captured.
+    pub fn has_procexit(&self) -> bool {
+        self.abi.sources & abi::SAKER_SRC_PROCEXIT as u64 != 0
+    }
+
+    /// Number of native syscalls captured.
+    pub fn syscall_count(&self) -> u32 {
+        self.abi.syscalls.iter().map(|w| w.count_ones()).sum()
+    }
+
+    /// The set as the module takes it.
+    pub fn as_abi(&self) -> &abi::saker_interest {
+        &self.abi
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::table::id;
+
+    /// A map like the module's for a few x86_64 syscalls; the rest generic.
+    fn map() -> Box<abi::saker_syscall_map> {
+        let mut m = Box::<abi::saker_syscall_map>::default();
+        for (nr, e, x) in [
+            (0, id::SYSCALL_READ_E, id::SYSCALL_READ_X),
+            (2, id::SYSCALL_OPEN_E, id::SYSCALL_OPEN_X),
+            (3, id::SYSCALL_CLOSE_E, id::SYSCALL_CLOSE_X),
+            (32, id::SYSCALL_DUP_E, id::SYSCALL_DUP_X),
+            (33, id::SYSCALL_DUP_E, id::SYSCALL_DUP_X),
+            (42, id::SOCKET_CONNECT_E, id::SOCKET_CONNECT_X),
+            (59, id::SYSCALL_EXECVE_19_E, id::SYSCALL_EXECVE_19_X),
+            (257, id::SYSCALL_OPENAT_2_E, id::SYSCALL_OPENAT_2_X),
+            (288, id::SOCKET_ACCEPT4_5_E, id::SOCKET_ACCEPT4_5_X),
+        ] {
+            m.enter_event[nr] = e;
+            m.exit_event[nr] = x;
+        }
+        m
+    }
+
+    #[test]
+    fn names_resolve_through_the_map() {
+        let m = map();
+        let cases: &[(&[&str], &[u16], &[&str])] = &[
+            (&["execve", "open", "openat"], &[2, 59, 257], &[]),
+            (&["dup"], &[32, 33], &[]),
+            // A native name with no dedicated event matches its number.
+            (&["getpid"], &[39], &[]),
+            // accept4's event is named "accept": that name reaches both
+            // the native accept (43) and accept4 (288).
+            (&["accept"], &[43, 288], &[]),
+            (&["accept4"], &[288], &[]),
+            // Known, but no syscall produces it here.
+            (&["switch", "read"], &[0], &["switch"]),
+        ];
+        for (names, nrs, unmatched) in cases {
+            let (i, un) = Interest::from_names(names, &m).unwrap();
+            for nr in 0..abi::SAKER_SYSCALL_MAX as u16 {
+                assert_eq!(i.has_syscall(nr), nrs.contains(&nr), "{names:?} nr {nr}");
+            }
+            assert_eq!(un, *unmatched, "{names:?}");
+            assert!(!i.has_procexit());
+        }
+    }
+
+    #[test]
+    fn unknown_names_are_an_error() {
+        let e = Interest::from_names(&["execve", "nosuch", "alsono"], &map()).unwrap_err();
+        match e.kind() {
+            ErrorKind::UnknownNames(n) => assert_eq!(n, &["alsono", "nosuch"]),
+            k => panic!("{k:?}"),
+        }
+    }
+
+    #[test]
+    fn state_set_is_known_and_includes_procexit() {
+        for n in STATE_EVENTS {
+            assert!(is_known_name(n), "{n}");
+        }
+        let s = Interest::state_tracking(&map());
+        assert!(s.has_procexit());
+        for nr in [2, 3, 32, 33, 42, 59, 257, 288, 56, 57, 58, 435] {
+            assert!(s.has_syscall(nr), "nr {nr}");
+        }
+        assert!(!s.has_syscall(0), "read is not state");
+        let (only_read, _) = Interest::from_names(&["read"], &map()).unwrap();
+        let u = only_read.union(&s);
+        assert!(u.has_syscall(0) && u.has_syscall(59) && u.has_procexit());
+        assert_eq!(u.syscall_count(), s.syscall_count() + 1);
+    }
+
+    #[test]
+    fn all_covers_every_number() {
+        let a = Interest::all();
+        assert_eq!(a.syscall_count(), abi::SAKER_SYSCALL_MAX);
+        assert!(a.has_procexit());
+        assert!(!a.has_syscall(abi::SAKER_SYSCALL_MAX as u16));
+    }
+}

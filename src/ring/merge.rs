@@ -1,0 +1,201 @@
+//! Merging the CPUs' rings into one stream in timestamp order. Each refill
+//! snapshots every ring's head; records up to those heads come out ordered by
+//! header timestamp, ties going to the lower CPU (and, within a CPU, in ring
+//! order), so equal timestamps keep a stable order.
+
+use super::reader::CpuReader;
+use super::{CpuCounters, Result};
+
+/// One record handed out by the merger, borrowed from the ring mapping.
+#[derive(Debug, Clone, Copy)]
+pub struct Event<'a> {
+    /// CPU the record came from.
+    pub cpu: u16,
+    /// Header timestamp.
+    pub ts: u64,
+    /// The whole scap event (header, lengths, values).
+    pub data: &'a [u8],
+}
+
+/// Merges the readers of all CPUs.
+#[derive(Debug)]
+pub struct Merger {
+    readers: Vec<CpuReader>,
+    /// Bytes read from one ring after which its tail is stored mid-batch.
+    release_threshold: u64,
+}
+
+impl Merger {
+    /// A merger over `readers`, one per CPU in CPU order.
+    pub fn new(readers: Vec<CpuReader>) -> Merger {
+        let ring = readers
+            .iter()
+            .map(|r| r.map().ring_bytes())
+            .min()
+            .unwrap_or(0);
+        Merger {
+            readers,
+            release_threshold: (ring / 4).max(1),
+        }
+    }
+
+    /// The per-CPU readers.
+    pub fn readers(&self) -> &[CpuReader] {
+        &self.readers
+    }
+
+    /// The reader of the `i`-th CPU.
+    ///
+    /// # Panics
+    /// If `i` is not below the number of CPUs.
+    #[cfg(test)]
+    pub(crate) fn reader_mut(&mut self, i: usize) -> &mut CpuReader {
+        &mut self.readers[i]
+    }
+
+    /// Releases what was read and loads every ring's head. Returns the bytes
+    /// now waiting across all CPUs; zero means every ring was empty.
+    pub fn refill(&mut self) -> Result<u64> {
+        let mut total = 0;
+        for r in &mut self.readers {
+            total += r.refill()?;
+        }
+        Ok(total)
+    }
+
+    /// Stores every ring's tail up to what was read.
+    pub fn release(&mut self) {
+        for r in &mut self.readers {
+            r.release();
+        }
+    }
+
+    /// The next record in timestamp order among those published at the last
+    /// refill, or `None` when they are all read.
+    pub fn next_event(&mut self) -> Result<Option<Event<'_>>> {
+        let mut best: Option<(usize, u64)> = None;
+        for (i, r) in self.readers.iter_mut().enumerate() {
+            // The previous event's borrow has ended: bytes before the
+            // current position may go back to the producer.
+            r.release_if(self.release_threshold);
+            if let Some(ts) = r.peek_ts()? {
+                if best.map_or(true, |(_, b)| ts < b) {
+                    best = Some((i, ts));
+                }
+            }
+        }
+        let Some((i, ts)) = best else {
+            return Ok(None);
+        };
+        let r = &mut self.readers[i];
+        let cpu = u16::try_from(r.cpu()).unwrap_or(u16::MAX);
+        Ok(r.next_record()?.map(|data| Event { cpu, ts, data }))
+    }
+
+    /// The counters of every CPU's producer page, in CPU order.
+    pub fn ring_counters(&self) -> Vec<CpuCounters> {
+        self.readers.iter().map(|r| r.map().counters()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fake::{event, event_of_len, FakeDevice};
+    use super::super::Session;
+
+    /// Drains one refill's worth of merged events as (cpu, ts, tag byte).
+    fn drain(s: &mut Session<FakeDevice>) -> Vec<(u16, u64, u8)> {
+        let m = s.merger();
+        m.refill().unwrap();
+        let mut out = Vec::new();
+        while let Some(e) = m.next_event().unwrap() {
+            out.push((e.cpu, e.ts, e.data[e.data.len() - 1]));
+        }
+        out
+    }
+
+    #[test]
+    fn cpus_merge_by_timestamp_with_stable_ties() {
+        let mut s = Session::new(FakeDevice::new(3, 4096)).unwrap();
+        // (cpu, ts, tag): each CPU's records in ring order.
+        let input: &[(usize, u64, u8)] = &[
+            (0, 10, 1),
+            (0, 30, 2),
+            (0, 30, 3),
+            (1, 5, 4),
+            (1, 30, 5),
+            (1, 40, 6),
+            (2, 10, 7),
+            (2, 20, 8),
+            (2, 30, 9),
+        ];
+        for &(cpu, ts, tag) in input {
+            assert!(s.device().cpus[cpu].push(&event(ts, 1, 4, &[&[tag]])));
+        }
+        let got = drain(&mut s);
+        let want = vec![
+            (1, 5, 4),
+            (0, 10, 1),
+            (2, 10, 7),
+            (2, 20, 8),
+            (0, 30, 2),
+            (0, 30, 3),
+            (1, 30, 5),
+            (2, 30, 9),
+            (1, 40, 6),
+        ];
+        assert_eq!(got, want);
+        assert!(drain(&mut s).is_empty());
+        for c in &s.device().cpus {
+            assert_eq!(c.tail(), c.head());
+        }
+    }
+
+    #[test]
+    fn empty_rings_yield_nothing() {
+        let mut s = Session::new(FakeDevice::new(2, 4096)).unwrap();
+        assert_eq!(s.merger().refill().unwrap(), 0);
+        assert!(s.merger().next_event().unwrap().is_none());
+        s.device().cpus[1].push(&event(9, 1, 4, &[b"x"]));
+        assert_eq!(drain(&mut s), vec![(1, 9, b'x')]);
+    }
+
+    #[test]
+    fn long_batches_release_the_tail_as_they_go() {
+        let mut s = Session::new(FakeDevice::new(1, 4096)).unwrap();
+        for i in 0..4 {
+            assert!(s.device().cpus[0].push(&event_of_len(i, 1024, 0)));
+        }
+        let m = s.merger();
+        m.refill().unwrap();
+        m.next_event().unwrap().unwrap();
+        m.next_event().unwrap().unwrap();
+        // Asking for the third record gives back the first two (1024 bytes
+        // each, over a quarter of the ring) while the batch goes on.
+        m.next_event().unwrap().unwrap();
+        assert_eq!(s.device().cpus[0].tail(), 2048);
+        assert!(s.device().cpus[0].push(&event_of_len(9, 1024, 0)));
+    }
+
+    #[test]
+    fn per_cpu_drop_counters_are_reported_by_cause() {
+        let mut s = Session::new(FakeDevice::new(2, 4096)).unwrap();
+        let d = s.device();
+        d.cpus[0].push(&event(1, 1, 4, &[b"a"]));
+        d.cpus[1].count_drop(24);
+        d.cpus[1].count_drop(32);
+        d.cpus[1].count_drop(32);
+        d.cpus[0].count_drop(40);
+        let ring = s.merger().ring_counters();
+        let stats = s.stats().unwrap();
+        assert_eq!(ring, stats);
+        assert_eq!(
+            (ring[0].events, ring[0].drops_toolarge, ring[0].drops()),
+            (1, 1, 1)
+        );
+        assert_eq!(
+            (ring[1].drops_fault, ring[1].drops_reentry, ring[1].drops()),
+            (1, 2, 3)
+        );
+    }
+}

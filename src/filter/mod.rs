@@ -1,0 +1,10 @@
+//! The filter language: lexing, parsing, the field catalog and evaluation.
+
+pub mod ast;
+pub mod catalog;
+mod catalog_table;
+pub mod error;
+pub mod evttype;
+pub mod lex;
+pub mod parse;
+pub mod print;

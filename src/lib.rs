@@ -9,5 +9,6 @@
 pub mod abi;
 pub mod capture;
 pub mod event;
+pub mod filter;
 pub mod ring;
 pub mod sys;

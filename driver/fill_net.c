@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fill_net.c - socket parameters: SOCKADDR from user memory, SOCKTUPLE and
+ * accept queue figures from the socket behind a file descriptor.
+ */
+#include <linux/fdtable.h>
+#include <linux/in.h>
+#include <linux/in6.h>
+#include <linux/net.h>
+#include <linux/un.h>
+#include <linux/uaccess.h>
+#include <net/af_unix.h>
+#include <net/inet_sock.h>
+#include <net/ipv6.h>
+#include <net/sock.h>
+#include <asm/unaligned.h>
+
+#include "saker.h"
+
+#define SK_AF_UNIX 1
+#define SK_AF_INET 2
+#define SK_AF_INET6 10
+
+/* A sun_path as the schema wants it: abstract names start with '@'. */
+static u32 sk_unix_path(u8 *dst, u32 room, const char *path, u32 max)
+{
+	u32 n;
+
+	if (!room)
+		return 0;
+	n = min(max, room - 1);
+	memcpy(dst, path, n);
+	if (n && dst[0] == 0)
+		dst[0] = '@';
+	dst[n] = 0;
+	return strnlen(dst, n) + 1;
+}
+
+void sk_put_sockaddr(struct sk_record *r, unsigned long uaddr,
+		     unsigned long ulen)
+{
+	struct sockaddr_storage ss;
+	u32 room, len = 0;
+	u8 *dst = sk_put_open(r, &room);
+
+	if (!dst)
+		return;
+	ulen = min_t(unsigned long, ulen, sizeof(ss));
+	if (!uaddr || ulen < sizeof(ss.ss_family) ||
+	    copy_from_user_nofault(&ss, (const void __user *)uaddr, ulen)) {
+		sk_put_close(r, 0);
+		return;
+	}
+	memset((u8 *)&ss + ulen, 0, sizeof(ss) - ulen);
+	if (room < 1 + 16 + 2) {
+		r->overflow = true;
+		return;
+	}
+	switch (ss.ss_family) {
+	case AF_INET: {
+		struct sockaddr_in *in = (struct sockaddr_in *)&ss;
+
+		dst[0] = SK_AF_INET;
+		memcpy(dst + 1, &in->sin_addr.s_addr, 4);
+		put_unaligned(ntohs(in->sin_port), (u16 *)(dst + 5));
+		len = 7;
+		break;
+	}
+	case AF_INET6: {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&ss;
+
+		dst[0] = SK_AF_INET6;
+		memcpy(dst + 1, &in6->sin6_addr, 16);
+		put_unaligned(ntohs(in6->sin6_port), (u16 *)(dst + 17));
+		len = 19;
+		break;
+	}
+	case AF_UNIX: {
+		struct sockaddr_un *un = (struct sockaddr_un *)&ss;
+
+		dst[0] = SK_AF_UNIX;
+		len = 1 + sk_unix_path(dst + 1, room - 1, un->sun_path,
+				       min_t(unsigned long, ulen - sizeof(un->sun_family),
+					     sizeof(un->sun_path)));
+		break;
+	}
+	default:
+		break;
+	}
+	sk_put_close(r, len);
+}
+
+static struct sock *sk_fd_sock(long fd)
+{
+	struct file *file;
+	struct socket *sock;
+
+	if (fd < 0 || !current->files)
+		return NULL;
+	file = files_lookup_fd_rcu(current->files, fd);
+	if (!file)
+		return NULL;
+	sock = sock_from_file(file);
+	return sock ? sock->sk : NULL;
+}
+
+static u32 sk_tuple_unix(u8 *dst, u32 room, struct sock *sk)
+{
+	struct unix_sock *us = unix_sk(sk);
+	struct sock *peer = us->peer;
+	struct unix_address *addr = us->addr;
+	u64 src = (u64)(unsigned long)sk, dest = (u64)(unsigned long)peer;
+
+	if (!addr && peer)
+		addr = unix_sk(peer)->addr;
+	dst[0] = SK_AF_UNIX;
+	put_unaligned(src, (u64 *)(dst + 1));
+	put_unaligned(dest, (u64 *)(dst + 9));
+	if (!addr) {
+		dst[17] = 0;
+		return 18;
+	}
+	return 17 + sk_unix_path(dst + 17, room - 17, addr->name->sun_path,
+				 addr->len - sizeof(short));
+}
+
+/*
+ * SOCKTUPLE of the socket at fd: local then remote end; for an accepted
+ * (inbound) connection, remote then local, as the schema orders it.
+ */
+static void sk_put_tuple_dir(struct sk_record *r, long fd, bool inbound)
+{
+	u32 room, len = 0;
+	u8 *dst = sk_put_open(r, &room);
+	struct sock *sk;
+
+	if (!dst)
+		return;
+	if (room < 1 + 2 * (16 + 2) + 1) {
+		r->overflow = true;
+		return;
+	}
+	rcu_read_lock();
+	sk = sk_fd_sock(fd);
+	if (!sk)
+		goto out;
+	switch (sk->sk_family) {
+	case AF_INET: {
+		__be32 a = sk->sk_rcv_saddr, b = sk->sk_daddr;
+		u16 pa = ntohs(inet_sk(sk)->inet_sport), pb = ntohs(sk->sk_dport);
+
+		if (inbound) {
+			swap(a, b);
+			swap(pa, pb);
+		}
+		dst[0] = SK_AF_INET;
+		memcpy(dst + 1, &a, 4);
+		put_unaligned(pa, (u16 *)(dst + 5));
+		memcpy(dst + 7, &b, 4);
+		put_unaligned(pb, (u16 *)(dst + 11));
+		len = 13;
+		break;
+	}
+#if IS_ENABLED(CONFIG_IPV6)
+	case AF_INET6: {
+		struct in6_addr a = sk->sk_v6_rcv_saddr, b = sk->sk_v6_daddr;
+		u16 pa = ntohs(inet_sk(sk)->inet_sport), pb = ntohs(sk->sk_dport);
+
+		if (inbound) {
+			swap(a, b);
+			swap(pa, pb);
+		}
+		dst[0] = SK_AF_INET6;
+		memcpy(dst + 1, &a, 16);
+		put_unaligned(pa, (u16 *)(dst + 17));
+		memcpy(dst + 19, &b, 16);
+		put_unaligned(pb, (u16 *)(dst + 35));
+		len = 37;
+		break;
+	}
+#endif
+	case AF_UNIX:
+		len = sk_tuple_unix(dst, room, sk);
+		break;
+	default:
+		break;
+	}
+out:
+	rcu_read_unlock();
+	sk_put_close(r, len);
+}
+
+void sk_put_tuple(struct sk_record *r, long fd)
+{
+	sk_put_tuple_dir(r, fd, false);
+}
+
+void sk_put_tuple_in(struct sk_record *r, long fd)
+{
+	sk_put_tuple_dir(r, fd, true);
+}
+
+/* field 0: queue fill percentage, 1: queue length, 2: queue maximum. */
+void sk_put_queue(struct sk_record *r, long fd, int field)
+{
+	u32 len = 0, max = 0;
+	struct sock *sk;
+
+	rcu_read_lock();
+	sk = sk_fd_sock(fd);
+	if (sk) {
+		len = READ_ONCE(sk->sk_ack_backlog);
+		max = READ_ONCE(sk->sk_max_ack_backlog);
+	}
+	rcu_read_unlock();
+	if (field == 0)
+		sk_put_num(r, max ? min(len * 100 / max, 100U) : 0);
+	else
+		sk_put_num(r, field == 1 ? len : max);
+}

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fill_proc.c - process events: the execve and clone families (process
+ * start-up information) and procexit.
+ */
+#include <linux/audit.h>
+#include <linux/cgroup.h>
+#include <linux/cred.h>
+#include <linux/fcntl.h>
+#include <linux/kdev_t.h>
+#include <linux/kernfs.h>
+#include <linux/mm.h>
+#include <linux/pid_namespace.h>
+#include <linux/sched.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/mm.h>
+#include <linux/tty.h>
+#include <linux/tty_driver.h>
+#include <linux/uaccess.h>
+#include <uapi/linux/sched.h>
+
+#include "saker.h"
+
+#define SK_MAX_ARGV 1024
+
+u32 sk_open_flags(unsigned long flags)
+{
+	static const struct { unsigned long k; u32 p; } map[] = {
+		{ O_CREAT, 1 << 2 }, { O_APPEND, 1 << 3 }, { O_DSYNC, 1 << 4 },
+		{ O_EXCL, 1 << 5 }, { O_NONBLOCK, 1 << 6 }, { O_SYNC, 1 << 7 },
+		{ O_TRUNC, 1 << 8 }, { O_DIRECT, 1 << 9 },
+		{ O_DIRECTORY, 1 << 10 }, { O_LARGEFILE, 1 << 11 },
+		{ O_CLOEXEC, 1 << 12 }, { __O_TMPFILE, 1 << 13 },
+	};
+	u32 res;
+	int i;
+
+	switch (flags & O_ACCMODE) {
+	case O_WRONLY:
+		res = 2;
+		break;
+	case O_RDWR:
+		res = 3;
+		break;
+	default:
+		res = 1;
+		break;
+	}
+	for (i = 0; i < ARRAY_SIZE(map); i++)
+		if (flags & map[i].k)
+			res |= map[i].p;
+	return res;
+}
+
+u32 sk_clone_flags(unsigned long flags)
+{
+	static const struct { unsigned long k; u32 p; } map[] = {
+		{ CLONE_FILES, 1 << 0 }, { CLONE_FS, 1 << 1 },
+		{ CLONE_IO, 1 << 2 }, { CLONE_NEWIPC, 1 << 3 },
+		{ CLONE_NEWNET, 1 << 4 }, { CLONE_NEWNS, 1 << 5 },
+		{ CLONE_NEWPID, 1 << 6 }, { CLONE_NEWUTS, 1 << 7 },
+		{ CLONE_PARENT, 1 << 8 }, { CLONE_PARENT_SETTID, 1 << 9 },
+		{ CLONE_PTRACE, 1 << 10 }, { CLONE_SIGHAND, 1 << 11 },
+		{ CLONE_SYSVSEM, 1 << 12 }, { CLONE_THREAD, 1 << 13 },
+		{ CLONE_UNTRACED, 1 << 14 }, { CLONE_VM, 1 << 15 },
+		{ CLONE_NEWUSER, 1 << 20 }, { CLONE_CHILD_CLEARTID, 1 << 23 },
+		{ CLONE_CHILD_SETTID, 1 << 24 }, { CLONE_SETTLS, 1 << 25 },
+		{ CLONE_VFORK, 1 << 27 }, { CLONE_NEWCGROUP, 1 << 28 },
+	};
+	u32 res = 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(map); i++)
+		if (flags & map[i].k)
+			res |= map[i].p;
+	return res;
+}
+
+static bool sk_is_exec(u16 type)
+{
+	return type == SAKER_EVT_SYSCALL_EXECVE_19_X ||
+	       type == SAKER_EVT_SYSCALL_EXECVEAT_X;
+}
+
+/* Copy a NULL-terminated user array of strings, NUL-separated, into dst. */
+static u32 sk_gather_argv(u8 *dst, u32 room, unsigned long uargv)
+{
+	u32 off = 0;
+	int i;
+
+	for (i = 0; i < SK_MAX_ARGV && off < room; i++) {
+		unsigned long p;
+		long n;
+
+		if (copy_from_user_nofault(&p, (const void __user *)uargv +
+					   i * sizeof(p), sizeof(p)) || !p)
+			break;
+		n = sk_strncpy_user(dst + off, p, room - off);
+		if (n < 0)
+			break;
+		if (off + n >= room) {
+			dst[room - 1] = 0;
+			return room;
+		}
+		off += n + 1;
+	}
+	return off;
+}
+
+/* Copy [start, end) of the current mm (argv or environment area). */
+static u32 sk_copy_area(u8 *dst, u32 room, unsigned long start,
+			unsigned long end)
+{
+	u32 len;
+
+	if (!start || end <= start)
+		return 0;
+	len = min_t(unsigned long, end - start, room);
+	if (!len || copy_from_user_nofault(dst, (const void __user *)start, len))
+		return 0;
+	dst[len - 1] = 0;
+	return len;
+}
+
+/*
+ * exe and args: argv[0] then the remaining arguments, NUL-separated, written
+ * as two parameters whose values are contiguous in the record.
+ */
+static void sk_put_exe_args(struct sk_record *r, struct sk_call *c,
+			    struct mm_struct *mm)
+{
+	u32 room, len = 0, exe_len;
+	u8 *dst = sk_put_open(r, &room);
+
+	if (!dst)
+		return;
+	room = min(room, SK_MAX_ARGS);
+	if (c->ret >= 0 && mm)
+		len = sk_copy_area(dst, room, mm->arg_start, mm->arg_end);
+	else if (c->ret < 0 && sk_is_exec(r->type))
+		len = sk_gather_argv(dst, room, c->args[r->type ==
+				     SAKER_EVT_SYSCALL_EXECVE_19_X ? 1 : 2]);
+	if (!len) {
+		if (!room) {
+			r->overflow = true;
+			return;
+		}
+		dst[0] = 0;
+		sk_put_close(r, 1);
+		sk_put_close(r, 0);
+		return;
+	}
+	exe_len = strnlen(dst, len);
+	if (exe_len < len)
+		exe_len++;
+	sk_put_close(r, exe_len);
+	sk_put_close(r, len - exe_len);
+}
+
+static void sk_put_env(struct sk_record *r, struct sk_call *c,
+		       struct mm_struct *mm)
+{
+	u32 room, len = 0;
+	u8 *dst = sk_put_open(r, &room);
+
+	if (!dst)
+		return;
+	room = min(room, SK_MAX_ARGS);
+	if (c->ret >= 0 && mm)
+		len = sk_copy_area(dst, room, mm->env_start, mm->env_end);
+	else if (c->ret < 0)
+		len = sk_gather_argv(dst, room, c->args[r->type ==
+				     SAKER_EVT_SYSCALL_EXECVE_19_X ? 2 : 3]);
+	sk_put_close(r, len);
+}
+
+/* "subsys=path\0" for every cgroup subsystem of the current task. */
+static void sk_put_cgroups(struct sk_record *r)
+{
+	u32 room, off = 0;
+	u8 *dst = sk_put_open(r, &room);
+	int i;
+
+	if (!dst)
+		return;
+	room = min(room, SK_MAX_ARGS);
+	rcu_read_lock();
+	for (i = 0; i < CGROUP_SUBSYS_COUNT; i++) {
+		struct cgroup_subsys_state *css = task_css(current, i);
+		const char *name;
+		u32 n;
+		int p;
+
+		if (!css || !css->ss || !css->cgroup)
+			continue;
+		name = css->ss->name;
+		n = strlen(name);
+		if (off + n + 3 > room)
+			break;
+		memcpy(dst + off, name, n);
+		dst[off + n] = '=';
+		p = kernfs_path(css->cgroup->kn, dst + off + n + 1,
+				room - off - n - 1);
+		if (p < 0 || off + n + 1 + p + 1 > room)
+			break;
+		off += n + 1 + p + 1;
+	}
+	rcu_read_unlock();
+	sk_put_close(r, off);
+}
+
+static u32 sk_tty_nr(void)
+{
+	struct signal_struct *sig = current->signal;
+	struct tty_struct *tty;
+	struct tty_driver *drv;
+	int major, minor, index;
+
+	if (!sig || copy_from_kernel_nofault(&tty, &sig->tty, sizeof(tty)) || !tty)
+		return 0;
+	if (copy_from_kernel_nofault(&index, &tty->index, sizeof(index)) ||
+	    copy_from_kernel_nofault(&drv, &tty->driver, sizeof(drv)) || !drv ||
+	    copy_from_kernel_nofault(&major, &drv->major, sizeof(major)) ||
+	    copy_from_kernel_nofault(&minor, &drv->minor_start, sizeof(minor)))
+		return 0;
+	return new_encode_dev(MKDEV(major, minor) + index);
+}
+
+static u32 sk_proc_clone_flags(struct sk_record *r, struct sk_call *c)
+{
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	unsigned long flags = 0;
+	u32 res;
+
+	if (r->type == SAKER_EVT_SYSCALL_CLONE_20_X) {
+		flags = c->args[0];
+	} else if (r->type == SAKER_EVT_SYSCALL_CLONE3_X) {
+		u64 f;
+
+		if (!copy_from_user_nofault(&f, (const void __user *)c->args[0],
+					    sizeof(f)))
+			flags = f;
+	}
+	res = sk_clone_flags(flags);
+	if (ns != &init_pid_ns || (current->nsproxy &&
+	    current->nsproxy->pid_ns_for_children != ns))
+		res |= 1 << 29;		/* PPM_CL_CHILD_IN_PIDNS */
+	return res;
+}
+
+/* The execve/clone family exit events (20 parameters). */
+void sk_fill_proc(struct sk_record *r, struct sk_call *c)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long vm = 0, rss = 0, swap = 0;
+	int ptid;
+
+	sk_put_num(r, c->ret);
+	sk_put_exe_args(r, c, mm);
+	sk_put_num(r, current->pid);
+	sk_put_num(r, current->tgid);
+	rcu_read_lock();
+	ptid = rcu_dereference(current->real_parent)->pid;
+	rcu_read_unlock();
+	sk_put_num(r, ptid);
+	sk_put_str(r, "");			/* cwd: empty, as the schema's producers do */
+	sk_put_num(r, rlimit(RLIMIT_NOFILE));
+	sk_put_num(r, current->maj_flt);
+	sk_put_num(r, current->min_flt);
+	if (mm) {
+		vm = mm->total_vm << (PAGE_SHIFT - 10);
+		rss = get_mm_rss(mm) << (PAGE_SHIFT - 10);
+		swap = get_mm_counter(mm, MM_SWAPENTS) << (PAGE_SHIFT - 10);
+	}
+	sk_put_num(r, vm);
+	sk_put_num(r, rss);
+	sk_put_num(r, swap);
+	sk_put_str(r, current->comm);
+	sk_put_cgroups(r);
+	if (sk_is_exec(r->type)) {
+		sk_put_env(r, c, mm);
+		sk_put_num(r, sk_tty_nr());
+		sk_put_num(r, task_pgrp_nr_ns(current, task_active_pid_ns(current)));
+		sk_put_num(r, (u64)(s64)(s32)from_kuid(&init_user_ns,
+						       audit_get_loginuid(current)));
+		sk_put_num(r, 0);	/* flags: PPM_EXE_WRITABLE not computed */
+	} else {
+		sk_put_num(r, sk_proc_clone_flags(r, c));
+		sk_put_num(r, from_kuid_munged(current_user_ns(), current_euid()));
+		sk_put_num(r, from_kgid_munged(current_user_ns(), current_egid()));
+		sk_put_num(r, task_pid_vnr(current));
+		sk_put_num(r, task_tgid_vnr(current));
+	}
+}
+
+/* PROCEXIT_1_E: status, exit code, terminating signal, core dumped. */
+void sk_fill_procexit(struct sk_record *r, struct task_struct *p)
+{
+	int code = p->exit_code;
+
+	sk_put_num(r, (u64)(s64)code);
+	sk_put_num(r, (u64)(s64)((code >> 8) & 0xff));
+	sk_put_num(r, code & 0x7f);
+	sk_put_num(r, (code & 0x80) ? 1 : 0);
+}

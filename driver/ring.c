@@ -1,0 +1,224 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ring.c - per-CPU rings: allocation, mapping, reserve and commit.
+ *
+ * A ring is one consumer page, one producer page and ring_bytes of data
+ * pages. Pages are allocated one by one; the data pages are vmap'd twice back
+ * to back so that a record crossing the end of the ring is contiguous, and
+ * userspace maps them the same way. The ordering contract is the one written
+ * at the top of include/uapi/saker_abi.h.
+ */
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
+#include <linux/topology.h>
+#include <linux/sched.h>
+#include <asm/unaligned.h>
+
+#include "saker.h"
+
+#define SK_CONS_PAGE 0
+#define SK_PROD_PAGE 1
+#define SK_DATA_PAGE 2
+
+static void sk_ring_free_pages(struct sk_ring *ring, unsigned int n)
+{
+	while (n--)
+		__free_page(ring->pages[n]);
+}
+
+struct sk_ring *sk_ring_alloc(int cpu, u64 ring_bytes)
+{
+	unsigned int nr_data = ring_bytes >> PAGE_SHIFT;
+	struct page **twice;
+	struct sk_ring *ring;
+	int node = cpu_to_node(cpu);
+	unsigned int i;
+
+	ring = kzalloc_node(sizeof(*ring), GFP_KERNEL, node);
+	if (!ring)
+		return NULL;
+	ring->nr_pages = SK_DATA_PAGE + nr_data;
+	ring->pages = kvcalloc(ring->nr_pages, sizeof(*ring->pages), GFP_KERNEL);
+	if (!ring->pages)
+		goto out_free_ring;
+	for (i = 0; i < ring->nr_pages; i++) {
+		ring->pages[i] = alloc_pages_node(node, GFP_KERNEL | __GFP_ZERO, 0);
+		if (!ring->pages[i])
+			goto out_free_pages;
+	}
+	twice = kvcalloc(2 * nr_data, sizeof(*twice), GFP_KERNEL);
+	if (!twice)
+		goto out_free_pages;
+	for (i = 0; i < nr_data; i++) {
+		twice[i] = ring->pages[SK_DATA_PAGE + i];
+		twice[nr_data + i] = ring->pages[SK_DATA_PAGE + i];
+	}
+	ring->data = vmap(twice, 2 * nr_data, VM_MAP, PAGE_KERNEL);
+	kvfree(twice);
+	if (!ring->data)
+		goto out_free_pages;
+	ring->cons = page_address(ring->pages[SK_CONS_PAGE]);
+	ring->prod = page_address(ring->pages[SK_PROD_PAGE]);
+	ring->mask = ring_bytes - 1;
+	return ring;
+
+out_free_pages:
+	sk_ring_free_pages(ring, i);
+	kvfree(ring->pages);
+out_free_ring:
+	kfree(ring);
+	return NULL;
+}
+
+void sk_ring_free(struct sk_ring *ring)
+{
+	if (!ring)
+		return;
+	vunmap(ring->data);
+	sk_ring_free_pages(ring, ring->nr_pages);
+	kvfree(ring->pages);
+	kfree(ring);
+}
+
+static int sk_map_pages(struct vm_area_struct *vma, unsigned long addr,
+			struct page **pages, unsigned int n)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < n; i++) {
+		err = vm_insert_page(vma, addr + (unsigned long)i * PAGE_SIZE,
+				     pages[i]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/*
+ * mmap: the offset names the CPU and the kind (SAKER_MMAP_OFFSET). The
+ * consumer page maps read-write; the producer page and the doubled data area
+ * map read-only and can never become writable (VM_MAYWRITE cleared).
+ */
+int sk_ring_mmap(struct sk_session *s, struct vm_area_struct *vma)
+{
+	u64 off = (u64)vma->vm_pgoff << PAGE_SHIFT;
+	unsigned long len = vma->vm_end - vma->vm_start;
+	unsigned int cpu = off >> 40;
+	unsigned int kind = (off >> 32) & 0xff;
+	struct sk_ring *ring;
+	unsigned int nr_data;
+	int err;
+
+	if (off & 0xffffffffULL || cpu >= s->nr_rings || !s->rings[cpu])
+		return -EINVAL;
+	ring = s->rings[cpu];
+	nr_data = ring->nr_pages - SK_DATA_PAGE;
+	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+
+	if (kind == SAKER_MMAP_CONSUMER) {
+		if (len != PAGE_SIZE)
+			return -EINVAL;
+		return sk_map_pages(vma, vma->vm_start,
+				    &ring->pages[SK_CONS_PAGE], 1);
+	}
+	if (kind != SAKER_MMAP_PRODUCER)
+		return -EINVAL;
+	if (len != PAGE_SIZE + 2 * (unsigned long)s->ring_bytes)
+		return -EINVAL;
+	if (vma->vm_flags & VM_WRITE)
+		return -EPERM;
+	vma->vm_flags &= ~VM_MAYWRITE;
+	err = sk_map_pages(vma, vma->vm_start, &ring->pages[SK_PROD_PAGE], 1);
+	if (err)
+		return err;
+	err = sk_map_pages(vma, vma->vm_start + PAGE_SIZE,
+			   &ring->pages[SK_DATA_PAGE], nr_data);
+	if (err)
+		return err;
+	return sk_map_pages(vma, vma->vm_start + PAGE_SIZE + s->ring_bytes,
+			    &ring->pages[SK_DATA_PAGE], nr_data);
+}
+
+static void sk_count_drop(u64 *counter)
+{
+	WRITE_ONCE(*counter, *counter + 1);
+}
+
+/*
+ * Start a record of the given type at this ring's head. The caller runs with
+ * preemption disabled on the ring's CPU and holds the re-entry guard.
+ * Returns 0, or -ENOSPC after counting a full-ring drop.
+ */
+int sk_record_begin(struct sk_ring *ring, struct sk_record *r, u16 type)
+{
+	struct saker_ring_producer *prod = ring->prod;
+	u64 head = prod->head;
+	/* Pairs with the consumer's store-release of tail. */
+	u64 tail = smp_load_acquire(&ring->cons->tail);
+	u64 used = head - tail;
+	u64 ring_bytes = ring->mask + 1;
+	u64 space;
+
+	if (used > ring_bytes) {
+		/* A consumer that wrote nonsense: treat the ring as full. */
+		sk_count_drop(&prod->n_drops_full);
+		return -ENOSPC;
+	}
+	space = ring_bytes - used;
+	r->ring = ring;
+	r->base = ring->data + (head & ring->mask);
+	r->cap = min_t(u64, space, SK_MAX_RECORD);
+	r->type = type;
+	r->info = &sk_schema[type];
+	r->nparams = r->info->nparams;
+	r->idx = 0;
+	r->overflow = false;
+	r->len = sizeof(struct saker_evt_hdr) + r->nparams * sizeof(u16);
+	if (r->len > r->cap) {
+		sk_count_drop(&prod->n_drops_full);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+void sk_record_drop(struct sk_record *r)
+{
+	struct saker_ring_producer *prod = r->ring->prod;
+
+	/* cap is the free space unless that exceeds the record size limit. */
+	if (r->cap == SK_MAX_RECORD)
+		sk_count_drop(&prod->n_drops_toolarge);
+	else
+		sk_count_drop(&prod->n_drops_full);
+}
+
+/* Write the header and publish the record; drops it if it did not fit. */
+void sk_record_commit(struct sk_record *r, u64 ts)
+{
+	struct saker_ring_producer *prod = r->ring->prod;
+	struct saker_evt_hdr *hdr = (struct saker_evt_hdr *)r->base;
+	u64 size;
+
+	while (!r->overflow && r->idx < r->nparams)
+		sk_put_empty(r);
+	if (r->overflow) {
+		sk_record_drop(r);
+		return;
+	}
+	size = SAKER_RECORD_SIZE((u64)r->len);
+	if (size > r->cap) {
+		/* The record fits but its padding does not: ring full. */
+		sk_count_drop(&prod->n_drops_full);
+		return;
+	}
+	put_unaligned(ts, &hdr->ts);
+	put_unaligned((u64)current->pid, &hdr->tid);
+	put_unaligned(r->len, &hdr->len);
+	put_unaligned(r->type, &hdr->type);
+	put_unaligned((u32)r->nparams, &hdr->nparams);
+	WRITE_ONCE(prod->n_evts, prod->n_evts + 1);
+	/* Pairs with the consumer's load-acquire of head. */
+	smp_store_release(&prod->head, prod->head + size);
+}

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * saker.h - declarations shared by the files of saker.ko.
+ */
+#ifndef _SAKER_H
+#define _SAKER_H
+
+#include <linux/types.h>
+#include <linux/bitmap.h>
+#include <linux/mm_types.h>
+
+#include "include/uapi/saker_abi.h"
+
+/* Most parameters any event of the schema has. */
+#define SK_MAX_PARAMS 20
+
+/* Largest record the module writes (u16 parameter lengths anyway). */
+#define SK_MAX_RECORD (64U << 10)
+
+/* Caps of variable-size parameters. */
+#define SK_MAX_PATH 4096U
+#define SK_MAX_ARGS 4096U
+#define SK_DEFAULT_SNAPLEN 80U
+#define SK_MAX_SNAPLEN 65000U
+
+/* Parameter types of the scap schema (names as in the schema, SK_ prefix). */
+enum sk_ptype {
+	SK_PT_NONE = 0,
+	SK_PT_INT8, SK_PT_INT16, SK_PT_INT32, SK_PT_INT64,
+	SK_PT_UINT8, SK_PT_UINT16, SK_PT_UINT32, SK_PT_UINT64,
+	SK_PT_CHARBUF, SK_PT_BYTEBUF, SK_PT_ERRNO, SK_PT_SOCKADDR,
+	SK_PT_SOCKTUPLE, SK_PT_FD, SK_PT_PID, SK_PT_FDLIST, SK_PT_FSPATH,
+	SK_PT_SYSCALLID, SK_PT_SIGTYPE, SK_PT_RELTIME, SK_PT_ABSTIME,
+	SK_PT_PORT, SK_PT_L4PROTO, SK_PT_SOCKFAMILY, SK_PT_BOOL, SK_PT_IPV4ADDR,
+	SK_PT_DYN, SK_PT_FLAGS8, SK_PT_FLAGS16, SK_PT_FLAGS32, SK_PT_UID,
+	SK_PT_GID, SK_PT_DOUBLE, SK_PT_SIGSET, SK_PT_CHARBUFARRAY,
+	SK_PT_CHARBUF_PAIR_ARRAY, SK_PT_IPV4NET, SK_PT_IPV6ADDR, SK_PT_IPV6NET,
+	SK_PT_IPADDR, SK_PT_IPNET, SK_PT_MODE, SK_PT_FSRELPATH,
+};
+
+/* Parameter count and types of one event id. */
+struct sk_event_info {
+	u8 nparams;
+	u8 large;	/* EF_LARGE_PAYLOAD: u32 lengths (never emitted) */
+	u8 types[SK_MAX_PARAMS];
+};
+
+extern const struct sk_event_info sk_schema[SAKER_EVT_MAX];
+
+/* What a native syscall produces. */
+struct sk_syscall_entry {
+	u16 enter_event;
+	u16 exit_event;
+	u16 ppm_sc;
+};
+
+extern const struct sk_syscall_entry sk_syscalls[SAKER_SYSCALL_MAX];
+
+/* One CPU's ring. */
+struct sk_ring {
+	struct page **pages;		/* consumer, producer, data pages */
+	unsigned int nr_pages;
+	struct saker_ring_consumer *cons;
+	struct saker_ring_producer *prod;
+	u8 *data;			/* data pages mapped twice */
+	u64 mask;
+	bool busy;			/* re-entry guard, this CPU only */
+};
+
+/* One open of /dev/saker: the rings and the capture settings. */
+struct sk_session {
+	struct sk_ring **rings;		/* nr_rings entries */
+	unsigned int nr_rings;
+	u64 ring_bytes;
+	bool enabled;
+	bool probes_on;
+	u32 snaplen;
+	u64 sources;
+	unsigned long interest[BITS_TO_LONGS(SAKER_SYSCALL_MAX)];
+};
+
+/* ring.c */
+struct sk_ring *sk_ring_alloc(int cpu, u64 ring_bytes);
+void sk_ring_free(struct sk_ring *ring);
+int sk_ring_mmap(struct sk_session *s, struct vm_area_struct *vma);
+
+/* A record being written into a ring, between reserve and commit. */
+struct sk_record {
+	struct sk_ring *ring;
+	u8 *base;		/* start of the record in the data area */
+	u32 cap;		/* bytes writable at base */
+	u32 len;		/* bytes written: header + lengths + values */
+	u16 type;
+	u16 nparams;
+	u16 idx;		/* next parameter */
+	bool overflow;
+	const struct sk_event_info *info;
+};
+
+int sk_record_begin(struct sk_ring *ring, struct sk_record *r, u16 type);
+void sk_record_commit(struct sk_record *r, u64 ts);
+void sk_record_drop(struct sk_record *r);
+
+/* Inputs of one syscall event. */
+struct sk_call {
+	struct pt_regs *regs;
+	unsigned long args[6];
+	long nr;
+	long ret;
+	bool is_exit;
+	u32 snaplen;
+	const struct sk_syscall_entry *sc;
+};
+
+/* fill.c: parameter writers; each writes the next parameter. */
+void sk_put(struct sk_record *r, const void *val, u32 len);
+void sk_put_u64(struct sk_record *r, u64 v);
+void sk_put_num(struct sk_record *r, u64 v);	/* width from the schema */
+void sk_put_empty(struct sk_record *r);
+void sk_put_str(struct sk_record *r, const char *s);
+void sk_put_user_str(struct sk_record *r, unsigned long uptr);
+long sk_strncpy_user(u8 *dst, unsigned long src, long count);
+void sk_put_user_buf(struct sk_record *r, unsigned long uptr, u32 len);
+u8 *sk_put_open(struct sk_record *r, u32 *room);
+void sk_put_close(struct sk_record *r, u32 len);
+void sk_fill_syscall(struct sk_record *r, struct sk_call *c);
+
+/* fill_table.c */
+typedef void (*sk_filler_fn)(struct sk_record *r, struct sk_call *c);
+
+struct sk_src {
+	u8 op;
+	u8 arg;
+	u8 aux;
+};
+
+struct sk_event_fill {
+	sk_filler_fn fn;		/* whole-event filler, or NULL */
+	struct sk_src src[SK_MAX_PARAMS];
+};
+
+extern const struct sk_event_fill sk_fills[SAKER_EVT_MAX];
+
+enum sk_src_op {
+	SK_DEFAULT = 0,	/* exit param 0: return value; enter param 0: arg 0 */
+	SK_ZERO,	/* zero of the type's width, empty if variable */
+	SK_ARG,		/* syscall argument, by type */
+	SK_RET,		/* return value */
+	SK_USTR,	/* user string at argument */
+	SK_RBUF,	/* user buffer at argument, return value bytes */
+	SK_WBUF,	/* user buffer at argument, next argument bytes */
+	SK_RIOV,	/* iovec array at argument, return value bytes */
+	SK_WIOV,	/* iovec array at argument, all bytes */
+	SK_IOVLEN,	/* total bytes of the iovec array at argument */
+	SK_OFLAGS,	/* open flags at argument -> PPM_O_* */
+	SK_OMODE,	/* mode at argument, if flags (argument - 1) create */
+	SK_CMODE,	/* mode at argument, creat() */
+	SK_MODE,	/* mode bits at argument */
+	SK_DEV,		/* device of the returned fd */
+	SK_CLFLAGS,	/* clone/unshare flags at argument -> PPM_CL_* */
+	SK_SOCKADDR,	/* sockaddr at argument, length at next argument */
+	SK_TUPLE_FD,	/* socket tuple of the fd at argument */
+	SK_TUPLE_RET,	/* socket tuple of the returned fd */
+	SK_UFD,		/* int at user argument, index aux */
+	SK_HOW,		/* struct open_how at argument, field aux */
+	SK_MSFLAGS,	/* mount flags at argument */
+	SK_EXVAT,	/* execveat flags at argument */
+	SK_UID,		/* current credentials, field aux */
+	SK_QUEUE,	/* accept queue of the listening fd (arg 0), field aux */
+	SK_MSGLEN,	/* total bytes of the msghdr at argument */
+	SK_RMSG,	/* msghdr at argument, return value bytes */
+	SK_WMSG,	/* msghdr at argument, all bytes */
+	SK_PIPEINO,	/* inode of the pipe of the fds at user argument */
+	SK_PPMSC,	/* ppm_sc code of the syscall */
+	SK_NR,		/* native syscall number */
+};
+
+/* fill_proc.c */
+void sk_fill_proc(struct sk_record *r, struct sk_call *c);
+void sk_fill_procexit(struct sk_record *r, struct task_struct *p);
+u32 sk_clone_flags(unsigned long flags);
+u32 sk_open_flags(unsigned long flags);
+
+/* fill_net.c */
+void sk_put_sockaddr(struct sk_record *r, unsigned long uaddr, unsigned long ulen);
+void sk_put_tuple(struct sk_record *r, long fd);
+void sk_put_tuple_in(struct sk_record *r, long fd);
+void sk_put_queue(struct sk_record *r, long fd, int field);
+
+/* probes.c */
+int sk_probes_start(struct sk_session *s);
+void sk_probes_stop(struct sk_session *s);
+int sk_probes_init(void);
+
+#endif /* _SAKER_H */

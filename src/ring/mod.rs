@@ -6,6 +6,7 @@
 //! driver/include/uapi/saker_abi.h; each atomic access here names its partner
 //! in the module.
 
+pub mod capture_loop;
 pub mod interest;
 pub mod mapping;
 pub mod merge;

@@ -293,13 +293,16 @@ fn read_fd(pdir: &Path, fd: u64, sockets: &HashMap<u64, FdKind>) -> Option<FdInf
     })
 }
 
+/// Open files by process id.
+pub type ProcessFds = Vec<(u64, Vec<FdInfo>)>;
+
 /// Threads of every process under `proc_root`, and each process's open files
 /// (under its pid). Only an unreadable `proc_root` is an error.
 pub fn scan_processes(
     proc_root: &Path,
     sockets: &HashMap<u64, FdKind>,
     controllers: &[String],
-) -> Result<(Vec<ThreadInfo>, Vec<(u64, Vec<FdInfo>)>), Error> {
+) -> Result<(Vec<ThreadInfo>, ProcessFds), Error> {
     let pids = numeric_entries(proc_root).map_err(|e| io_err(proc_root, e))?;
     let mut threads = Vec::new();
     let mut fds = Vec::new();

@@ -17,7 +17,16 @@ struct Cli {
 
 /// Subcommands.
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Print the events of a capture file, like `sysdig -r FILE [-p FORMAT]`.
+    Dump {
+        /// Capture file (scap, raw or gzip).
+        file: std::path::PathBuf,
+        /// Output format of `%field` names (default: sysdig's line format).
+        #[arg(short = 'p', long = "print")]
+        format: Option<String>,
+    },
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -25,6 +34,39 @@ fn main() -> ExitCode {
         None => {
             eprintln!("saker: no command given; see `saker --help`");
             ExitCode::from(2)
+        }
+        Some(Command::Dump { file, format }) => run_dump(&file, format.as_deref()),
+    }
+}
+
+/// `saker dump`: prints a capture's events with a format.
+fn run_dump(file: &std::path::Path, format: Option<&str>) -> ExitCode {
+    use saker::output::{dump, format::Format};
+    let text = format.unwrap_or(saker::output::format::DEFAULT_FORMAT);
+    let fmt = match Format::parse(text) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("saker: -p {text:?}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut reader = match saker::capture::Reader::open(file) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("saker: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+    match dump::dump(&mut reader, &fmt, &mut out) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(dump::DumpError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("saker: {e}");
+            ExitCode::FAILURE
         }
     }
 }

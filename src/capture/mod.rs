@@ -1,3 +1,10 @@
 //! Capture files (scap): metadata, reading and writing.
 
+pub mod block;
+pub mod decode;
+pub mod error;
 pub mod meta;
+pub mod reader;
+
+pub use error::{Error, ErrorKind};
+pub use reader::Reader;

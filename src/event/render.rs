@@ -1,0 +1,378 @@
+//! Rendering of event parameters as sysdig shows them in `evt.args` and
+//! `%evt.arg.NAME`: flags by name, errnos by name, fds and pids resolved
+//! through the state, addresses and tuples as text, byte buffers escaped.
+
+use std::fmt::Write as _;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use super::params::{self, SockAddr, SockTuple};
+use super::print_table::{ERRNO_NAMES, PRINT, SYSCALL_NAMES};
+use super::schema::ParamType;
+use super::table::id;
+use super::view::EventView;
+
+/// How a numeric parameter is printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrintFmt {
+    /// Not a number.
+    Na,
+    /// Decimal.
+    Dec,
+    /// Hexadecimal.
+    Hex,
+    /// Zero-padded decimal.
+    PaddedDec,
+    /// An id.
+    Id,
+    /// A direction.
+    Dir,
+    /// Octal.
+    Oct,
+}
+
+/// Print information of one parameter.
+#[derive(Debug, Clone, Copy)]
+pub struct ParamPrint {
+    /// Numeric format.
+    pub fmt: PrintFmt,
+    /// Flag names and values, for flag parameters.
+    pub names: Option<&'static [(&'static str, u32)]>,
+}
+
+/// Longest byte buffer shown before it is cut with `...`.
+pub const MAX_BUF_SHOWN: usize = 80;
+
+/// What rendering can look up in the state.
+pub trait Resolve {
+    /// Type character and name of descriptor `fd` of the event's thread.
+    fn fd(&self, fd: i64) -> Option<(char, &str)>;
+    /// Command name of thread `tid`.
+    fn comm(&self, tid: i64) -> Option<&str>;
+    /// Working directory of the event's thread (with a trailing `/`).
+    fn cwd(&self) -> Option<&str>;
+}
+
+/// Name of errno `e` (positive or negative).
+pub fn errno_name(e: i64) -> Option<&'static str> {
+    ERRNO_NAMES
+        .get(e.unsigned_abs() as usize)
+        .copied()
+        .filter(|s| !s.is_empty())
+}
+
+const SIGNALS: [&str; 32] = [
+    "",
+    "SIGHUP",
+    "SIGINT",
+    "SIGQUIT",
+    "SIGILL",
+    "SIGTRAP",
+    "SIGABRT",
+    "SIGBUS",
+    "SIGFPE",
+    "SIGKILL",
+    "SIGUSR1",
+    "SIGSEGV",
+    "SIGUSR2",
+    "SIGPIPE",
+    "SIGALRM",
+    "SIGTERM",
+    "SIGSTKFLT",
+    "SIGCHLD",
+    "SIGCONT",
+    "SIGSTOP",
+    "SIGTSTP",
+    "SIGTTIN",
+    "SIGTTOU",
+    "SIGURG",
+    "SIGXCPU",
+    "SIGXFSZ",
+    "SIGVTALRM",
+    "SIGPROF",
+    "SIGWINCH",
+    "SIGIO",
+    "SIGPWR",
+    "SIGSYS",
+];
+
+/// Name of signal `n`.
+pub fn signal_name(n: u64) -> Option<&'static str> {
+    SIGNALS.get(n as usize).copied().filter(|s| !s.is_empty())
+}
+
+/// Name of a `PPM_SC_*` syscall code.
+pub fn syscall_name(code: u64) -> Option<&'static str> {
+    SYSCALL_NAMES
+        .get(code as usize)
+        .copied()
+        .filter(|s| !s.is_empty() && *s != "unknown")
+}
+
+/// `evt.type` of an event: the schema name, or for generic syscall events
+/// the syscall's name.
+pub fn type_name(e: &EventView<'_>) -> &'static str {
+    let ty = e.event_type();
+    if ty == id::GENERIC_E || ty == id::GENERIC_X {
+        return e
+            .param(0)
+            .and_then(params::uint)
+            .and_then(syscall_name)
+            .unwrap_or("<unknown>");
+    }
+    match e.info() {
+        Some(i) if i.name.starts_with("NA") || i.flags & super::schema::EF_UNUSED != 0 => {
+            "<unknown>"
+        }
+        Some(i) => i.name,
+        None => "<unknown>",
+    }
+}
+
+/// Appends bytes as sysdig's normal buffer format: printable ASCII as is,
+/// everything else as `.`.
+pub fn escape_buf(b: &[u8], out: &mut String) {
+    for &c in b {
+        out.push(if (0x20..0x7f).contains(&c) {
+            c as char
+        } else {
+            '.'
+        });
+    }
+}
+
+fn flags(v: u64, names: &[(&str, u32)], out: &mut String) {
+    let _ = write!(out, "{v}");
+    let init = v as u32;
+    let mut rest = init;
+    let mut first = true;
+    let start = out.len();
+    for &(name, val) in names {
+        if (val == 0 && init == 0) || (val != 0 && rest & val == val && rest != 0) {
+            out.push_str(if first { "(" } else { "|" });
+            out.push_str(name);
+            first = false;
+            rest &= !val;
+        }
+    }
+    if out.len() > start {
+        out.push(')');
+    }
+}
+
+fn number(v: u64, signed: bool, fmt: PrintFmt, out: &mut String) {
+    let _ = match fmt {
+        PrintFmt::Hex => write!(out, "{v:X}"),
+        PrintFmt::Oct if v == 0 => write!(out, "0"),
+        PrintFmt::Oct => write!(out, "0{v:o}"),
+        PrintFmt::PaddedDec => write!(out, "{:09}", v as i64),
+        _ if signed => write!(out, "{}", v as i64),
+        _ => write!(out, "{v}"),
+    };
+}
+
+fn tuple(t: SockTuple<'_>, out: &mut String) {
+    let _ = match t {
+        SockTuple::Inet {
+            sip,
+            sport,
+            dip,
+            dport,
+        } => write!(
+            out,
+            "{}:{}->{}:{}",
+            Ipv4Addr::from(sip),
+            sport,
+            Ipv4Addr::from(dip),
+            dport
+        ),
+        SockTuple::Inet6 {
+            sip,
+            sport,
+            dip,
+            dport,
+        } => write!(
+            out,
+            "{}:{}->{}:{}",
+            Ipv6Addr::from(sip),
+            sport,
+            Ipv6Addr::from(dip),
+            dport
+        ),
+        SockTuple::Unix { source, dest, path } => {
+            let _ = write!(out, "{source:x}->{dest:x} ");
+            escape_buf(path, out);
+            Ok(())
+        }
+        SockTuple::Other(_) => Ok(()),
+    };
+}
+
+/// Appends the rendering of parameter `i` of `e`.
+pub fn param(e: &EventView<'_>, i: usize, res: Option<&dyn Resolve>, out: &mut String) {
+    let (Some(info), Some(b)) = (e.info(), e.param(i)) else {
+        return;
+    };
+    let Some(p) = info.params.get(i) else {
+        return;
+    };
+    let pp = PRINT
+        .get(e.event_type() as usize)
+        .and_then(|l| l.get(i))
+        .copied()
+        .unwrap_or(ParamPrint {
+            fmt: PrintFmt::Dec,
+            names: None,
+        });
+    typed(p.ty, pp, b, res, out);
+}
+
+fn typed(ty: ParamType, pp: ParamPrint, b: &[u8], res: Option<&dyn Resolve>, out: &mut String) {
+    use ParamType as P;
+    if b.is_empty() && !matches!(ty, P::Bytebuf | P::Charbuf | P::Fspath | P::Fsrelpath) {
+        return;
+    }
+    match ty {
+        P::Errno => {
+            let v = params::int(b).unwrap_or(0);
+            let _ = write!(out, "{v}");
+            if v < 0 {
+                if let Some(n) = errno_name(v) {
+                    let _ = write!(out, "({n})");
+                }
+            }
+        }
+        P::Fd => {
+            let v = params::int(b).unwrap_or(0);
+            let _ = write!(out, "{v}");
+            if v < 0 {
+                if let Some(n) = errno_name(v) {
+                    let _ = write!(out, "({n})");
+                }
+            } else if let Some((c, name)) = res.and_then(|r| r.fd(v)) {
+                let _ = write!(out, "(<{c}>{name})");
+            }
+        }
+        P::Pid => {
+            let v = params::int(b).unwrap_or(0);
+            let _ = write!(out, "{v}");
+            if let Some(c) = res.and_then(|r| r.comm(v)) {
+                let _ = write!(out, "({c})");
+            }
+        }
+        P::Int16 | P::Int32 | P::Int64 => {
+            number(params::int(b).unwrap_or(0) as u64, true, pp.fmt, out)
+        }
+        P::Flags8 | P::Flags16 | P::Flags32 | P::Mode => {
+            let v = params::uint(b).unwrap_or(0);
+            match pp.names {
+                Some(n) => flags(v, n, out),
+                None => number(v, false, pp.fmt, out),
+            }
+        }
+        P::Sigtype => {
+            let v = params::uint(b).unwrap_or(0);
+            let _ = write!(out, "{v}");
+            if let Some(n) = signal_name(v) {
+                let _ = write!(out, "({n})");
+            }
+        }
+        P::Syscallid => {
+            let v = params::uint(b).unwrap_or(0);
+            match syscall_name(v) {
+                Some(n) => out.push_str(n),
+                None => {
+                    let _ = write!(out, "{v}");
+                }
+            }
+        }
+        P::Uint8 | P::Uint16 | P::Uint32 | P::Uint64 | P::Uid | P::Gid | P::Sigset | P::Reltime => {
+            number(params::uint(b).unwrap_or(0), false, pp.fmt, out)
+        }
+        P::Charbuf | P::Fspath => out.push_str(&String::from_utf8_lossy(params::str_bytes(b))),
+        P::Fsrelpath => {
+            let s = String::from_utf8_lossy(params::str_bytes(b));
+            out.push_str(&s);
+            if !s.starts_with('/') {
+                if let Some(cwd) = res.and_then(|r| r.cwd()) {
+                    let _ = write!(out, "({})", crate::state::update::resolve_path(cwd, &s));
+                }
+            }
+        }
+        P::Bytebuf | P::Charbufarray | P::CharbufPairArray => {
+            if b.len() > MAX_BUF_SHOWN {
+                escape_buf(&b[..MAX_BUF_SHOWN - 3], out);
+                out.push_str("...");
+            } else {
+                escape_buf(b, out);
+            }
+        }
+        P::Sockaddr => match params::sockaddr(b) {
+            Some(SockAddr::Inet(ip, port)) => {
+                let _ = write!(out, "{}:{}", Ipv4Addr::from(ip), port);
+            }
+            Some(SockAddr::Inet6(ip, port)) => {
+                let _ = write!(out, "{}:{}", Ipv6Addr::from(ip), port);
+            }
+            Some(SockAddr::Unix(p)) => escape_buf(p, out),
+            _ => {}
+        },
+        P::Socktuple => {
+            if let Some(t) = params::socktuple(b) {
+                tuple(t, out);
+            }
+        }
+        P::Fdlist => fdlist(b, res, out),
+        P::Dyn => {
+            // Dynamic parameters carry their sub-type index first.
+            let v = &b[1..];
+            match (b[0], v.len()) {
+                (1, 8) => typed(P::Errno, pp, v, res, out),
+                (2, 4) | (3, 8) | (4, 8) => {
+                    number(params::uint(v).unwrap_or(0), false, PrintFmt::Dec, out)
+                }
+                _ => escape_buf(v, out),
+            }
+        }
+    }
+}
+
+fn fdlist(b: &[u8], res: Option<&dyn Resolve>, out: &mut String) {
+    let n = b.len().min(2);
+    let count = params::uint(&b[..n]).unwrap_or(0) as usize;
+    let mut first = true;
+    for k in 0..count {
+        let at = 2 + k * 10;
+        let (Some(fd), Some(fl)) = (
+            b.get(at..at + 8).and_then(params::int),
+            b.get(at + 8..at + 10).and_then(params::uint),
+        ) else {
+            break;
+        };
+        if !first {
+            out.push(' ');
+        }
+        first = false;
+        let c = res.and_then(|r| r.fd(fd)).map(|(c, _)| c);
+        let _ = match c {
+            Some(c) => write!(out, "{fd}:{c}{fl:x}"),
+            None => write!(out, "{fd}:{fl:x}"),
+        };
+    }
+}
+
+/// Appends `evt.args`: `name=value ` for each decoded parameter (sysdig
+/// leaves a space after each, and shows none for generic syscall events).
+pub fn args(e: &EventView<'_>, res: Option<&dyn Resolve>, out: &mut String) {
+    let Some(info) = e.info() else {
+        return;
+    };
+    if matches!(e.event_type(), id::GENERIC_E | id::GENERIC_X) {
+        return;
+    }
+    for (i, p) in info.params.iter().enumerate().take(e.nparams()) {
+        out.push_str(p.name);
+        out.push('=');
+        param(e, i, res, out);
+        out.push(' ');
+    }
+}

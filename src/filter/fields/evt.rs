@@ -1,0 +1,181 @@
+//! `evt.*` fields: number, time, cpu, type, direction, arguments, result.
+
+use std::fmt::Write as _;
+
+use super::{Arg, Ctx, Field};
+use crate::event::render;
+use crate::event::schema::ParamType;
+
+/// The `evt.*` fields.
+pub static FIELDS: &[Field] = &[
+    Field {
+        name: "evt.num",
+        arg: Arg::None,
+        desc: "event number",
+        extract: num,
+    },
+    Field {
+        name: "evt.time",
+        arg: Arg::None,
+        desc: "event time (HH:MM:SS.ns, UTC)",
+        extract: time,
+    },
+    Field {
+        name: "evt.outputtime",
+        arg: Arg::None,
+        desc: "event time as the default output shows it",
+        extract: time,
+    },
+    Field {
+        name: "evt.rawtime",
+        arg: Arg::None,
+        desc: "event time, ns since the epoch",
+        extract: rawtime,
+    },
+    Field {
+        name: "evt.cpu",
+        arg: Arg::None,
+        desc: "CPU number",
+        extract: cpu,
+    },
+    Field {
+        name: "evt.type",
+        arg: Arg::None,
+        desc: "event type name",
+        extract: ty,
+    },
+    Field {
+        name: "evt.dir",
+        arg: Arg::None,
+        desc: "direction: > enter, < exit",
+        extract: dir,
+    },
+    Field {
+        name: "evt.args",
+        arg: Arg::None,
+        desc: "all arguments as text",
+        extract: args,
+    },
+    Field {
+        name: "evt.info",
+        arg: Arg::None,
+        desc: "arguments as the default output shows them",
+        extract: args,
+    },
+    Field {
+        name: "evt.arg",
+        arg: Arg::Required,
+        desc: "one argument by name or index",
+        extract: arg,
+    },
+    Field {
+        name: "evt.res",
+        arg: Arg::None,
+        desc: "result: SUCCESS or the errno name",
+        extract: res,
+    },
+    Field {
+        name: "evt.rawres",
+        arg: Arg::None,
+        desc: "result as a number",
+        extract: rawres,
+    },
+];
+
+fn num(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let _ = write!(out, "{}", c.num);
+    true
+}
+
+fn time(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let ts = c.evt.ts();
+    let secs = ts / 1_000_000_000;
+    let day = secs % 86_400;
+    let _ = write!(
+        out,
+        "{:02}:{:02}:{:02}.{:09}",
+        day / 3600,
+        day / 60 % 60,
+        day % 60,
+        ts % 1_000_000_000
+    );
+    true
+}
+
+fn rawtime(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let _ = write!(out, "{}", c.evt.ts());
+    true
+}
+
+fn cpu(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let _ = write!(out, "{}", c.evt.cpu());
+    true
+}
+
+fn ty(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    out.push_str(render::type_name(c.evt));
+    true
+}
+
+fn dir(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    out.push(if c.evt.is_enter() { '>' } else { '<' });
+    true
+}
+
+fn args(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    render::args(c.evt, Some(c), out);
+    true
+}
+
+fn arg(c: &Ctx<'_>, a: &str, out: &mut String) -> bool {
+    let i = match a.parse::<usize>() {
+        Ok(i) if i < c.evt.nparams() => i,
+        Ok(_) => return false,
+        Err(_) => match c.evt.param_index(a) {
+            Some(i) => i,
+            None => return false,
+        },
+    };
+    render::param(c.evt, i, Some(c), out);
+    true
+}
+
+/// The result value of an exit event: its `res` parameter, or a first
+/// parameter that is an fd, errno or pid.
+fn result(c: &Ctx<'_>) -> Option<i64> {
+    if c.evt.is_enter() {
+        return None;
+    }
+    let i = c.evt.param_index("res").or_else(|| {
+        let p = c.evt.info()?.params.first()?;
+        matches!(p.ty, ParamType::Errno | ParamType::Fd | ParamType::Pid)
+            .then_some(0)
+            .filter(|_| c.evt.nparams() > 0)
+    })?;
+    crate::event::params::int(c.evt.param(i)?)
+}
+
+fn res(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let Some(v) = result(c) else {
+        return false;
+    };
+    if v < 0 {
+        match render::errno_name(v) {
+            Some(n) => out.push_str(n),
+            None => {
+                let _ = write!(out, "{v}");
+            }
+        }
+    } else {
+        out.push_str("SUCCESS");
+    }
+    true
+}
+
+fn rawres(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let Some(v) = result(c) else {
+        return false;
+    };
+    let _ = write!(out, "{v}");
+    true
+}

@@ -1,0 +1,150 @@
+//! Field extraction for output formats (`-p`): each field class is one file
+//! holding a small table of field name → extractor.
+
+pub mod evt;
+pub mod fd;
+pub mod proc;
+pub mod thread;
+pub mod user;
+
+use crate::event::render::Resolve;
+use crate::event::view::EventView;
+use crate::state::thread::Thread;
+use crate::state::State;
+
+/// Everything an extractor may look at for one event.
+pub struct Ctx<'a> {
+    /// The event.
+    pub evt: &'a EventView<'a>,
+    /// Event number (1-based, as sysdig counts).
+    pub num: u64,
+    /// State after the event was applied.
+    pub state: &'a State,
+    /// The descriptor the event operates on, if any.
+    pub fd: Option<i64>,
+}
+
+impl Ctx<'_> {
+    /// The event's thread, if known.
+    pub fn thread(&self) -> Option<&Thread> {
+        self.state.thread(self.evt.tid())
+    }
+}
+
+impl Resolve for Ctx<'_> {
+    fn fd(&self, fd: i64) -> Option<(char, &str)> {
+        let f = self.state.fd(self.evt.tid(), fd)?;
+        Some((f.ty.typechar(), f.name.as_str()))
+    }
+    fn comm(&self, tid: i64) -> Option<&str> {
+        self.state.thread(tid as u64).map(|t| t.comm.as_str())
+    }
+    fn cwd(&self) -> Option<&str> {
+        self.thread().map(|t| t.cwd.as_str())
+    }
+}
+
+/// Writes the field's value to `out`; returns false when the field has no
+/// value for this event (shown as `<NA>`).
+pub type Extract = fn(&Ctx<'_>, &str, &mut String) -> bool;
+
+/// Whether and how a field takes an argument.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Arg {
+    /// No argument.
+    None,
+    /// An argument after a dot or in brackets (`evt.arg.name`, `evt.arg[0]`).
+    Required,
+}
+
+/// One field.
+#[derive(Clone, Copy)]
+pub struct Field {
+    /// Name (`evt.num`, or the prefix `evt.arg` for fields with arguments).
+    pub name: &'static str,
+    /// Argument kind.
+    pub arg: Arg,
+    /// One-line description.
+    pub desc: &'static str,
+    /// Extractor.
+    pub extract: Extract,
+}
+
+impl std::fmt::Debug for Field {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name)
+    }
+}
+
+/// All field classes.
+pub fn classes() -> [&'static [Field]; 5] {
+    [
+        evt::FIELDS,
+        thread::FIELDS,
+        proc::FIELDS,
+        fd::FIELDS,
+        user::FIELDS,
+    ]
+}
+
+fn arg_len(s: &str) -> usize {
+    s.bytes()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == b'_')
+        .count()
+}
+
+/// Finds the field that `text` starts with (the longest name wins) and its
+/// argument; returns the field, the argument and the bytes consumed.
+pub fn lookup(text: &str) -> Option<(&'static Field, &str, usize)> {
+    let mut best: Option<&'static Field> = None;
+    for class in classes() {
+        for f in class {
+            let rest = text.strip_prefix(f.name);
+            let ok = match (rest, f.arg) {
+                (Some(r), Arg::None) => {
+                    !r.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+                }
+                (Some(r), Arg::Required) => r.starts_with('.') || r.starts_with('['),
+                (None, _) => false,
+            };
+            if ok && best.map_or(true, |b| f.name.len() > b.name.len()) {
+                best = Some(f);
+            }
+        }
+    }
+    let f = best?;
+    let rest = &text[f.name.len()..];
+    match f.arg {
+        Arg::None => Some((f, "", f.name.len())),
+        Arg::Required => {
+            if let Some(r) = rest.strip_prefix('[') {
+                let end = r.find(']')?;
+                Some((f, &r[..end], f.name.len() + end + 2))
+            } else {
+                let n = arg_len(&rest[1..]);
+                (n > 0).then(|| (f, &rest[1..1 + n], f.name.len() + 1 + n))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_longest_and_args() {
+        let cases = [
+            ("evt.num rest", Some(("evt.num", "", 7))),
+            ("evt.args", Some(("evt.args", "", 8))),
+            ("evt.arg.name)", Some(("evt.arg", "name", 12))),
+            ("evt.arg[1]x", Some(("evt.arg", "1", 10))),
+            ("proc.name)", Some(("proc.name", "", 9))),
+            ("nosuch.field", None),
+        ];
+        for (text, want) in cases {
+            let got = lookup(text).map(|(f, a, n)| (f.name, a, n));
+            assert_eq!(got, want, "{text}");
+        }
+    }
+}

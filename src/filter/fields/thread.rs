@@ -1,0 +1,34 @@
+//! `thread.*` fields.
+
+use std::fmt::Write as _;
+
+use super::{Arg, Ctx, Field};
+
+/// The `thread.*` fields.
+pub static FIELDS: &[Field] = &[
+    Field {
+        name: "thread.tid",
+        arg: Arg::None,
+        desc: "thread id",
+        extract: tid,
+    },
+    Field {
+        name: "thread.vtid",
+        arg: Arg::None,
+        desc: "thread id in its pid namespace",
+        extract: vtid,
+    },
+];
+
+fn tid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let _ = write!(out, "{}", c.evt.tid() as i64);
+    true
+}
+
+fn vtid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let Some(t) = c.thread() else {
+        return false;
+    };
+    let _ = write!(out, "{}", t.vtid);
+    true
+}

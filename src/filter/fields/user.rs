@@ -1,0 +1,47 @@
+//! `user.*` fields: the user of the event's thread.
+
+use std::fmt::Write as _;
+
+use super::{Arg, Ctx, Field};
+
+/// The `user.*` fields.
+pub static FIELDS: &[Field] = &[
+    Field {
+        name: "user.uid",
+        arg: Arg::None,
+        desc: "user id",
+        extract: uid,
+    },
+    Field {
+        name: "user.name",
+        arg: Arg::None,
+        desc: "user name",
+        extract: name,
+    },
+    Field {
+        name: "user.loginuid",
+        arg: Arg::None,
+        desc: "login user id",
+        extract: loginuid,
+    },
+];
+
+fn uid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let Some(t) = c.thread() else { return false };
+    let _ = write!(out, "{}", t.uid);
+    true
+}
+
+fn name(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let Some(n) = c.thread().and_then(|t| c.state.users.get(&t.uid)) else {
+        return false;
+    };
+    out.push_str(n);
+    true
+}
+
+fn loginuid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let Some(t) = c.thread() else { return false };
+    let _ = write!(out, "{}", t.loginuid);
+    true
+}

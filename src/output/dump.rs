@@ -1,0 +1,111 @@
+//! Replaying a capture through the state and printing each event with a
+//! format, as `sysdig -r FILE -p FORMAT` does.
+
+use std::fmt;
+use std::io::{self, Read, Write};
+
+use super::format::Format;
+use crate::capture::{self, Reader};
+use crate::event::schema::Category;
+use crate::event::table::id;
+use crate::event::view::EventView;
+use crate::filter::fields::Ctx;
+use crate::state::State;
+
+/// Why a dump stopped.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum DumpError {
+    /// The capture is malformed or unreadable.
+    Capture(capture::Error),
+    /// Writing the output failed.
+    Io(io::Error),
+}
+
+impl fmt::Display for DumpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DumpError::Capture(e) => e.fmt(f),
+            DumpError::Io(e) => write!(f, "writing output: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for DumpError {}
+
+/// Counts of a dump.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DumpStats {
+    /// Events read (as `evt.num` counts them).
+    pub events: u64,
+    /// Lines printed.
+    pub printed: u64,
+}
+
+/// Event numbering, state updates and sysdig's visibility rules for a
+/// replayed capture.
+pub struct Replay {
+    /// The state.
+    pub state: State,
+    num: u64,
+    leading: bool,
+}
+
+impl Replay {
+    /// A replay starting from a capture's metadata.
+    pub fn new(meta: &capture::meta::Metadata) -> Replay {
+        Replay {
+            state: State::from_metadata(meta),
+            num: 0,
+            leading: true,
+        }
+    }
+
+    /// Applies one event; returns its context if sysdig would show it
+    /// (internal events and the container events before the first other
+    /// event are counted but not shown).
+    pub fn step<'a>(&'a mut self, e: &'a EventView<'a>) -> Option<Ctx<'a>> {
+        self.num += 1;
+        let ty = e.event_type();
+        let container = ty == id::CONTAINER_JSON_E || ty == id::CONTAINER_JSON_2_E;
+        let hidden_leading = self.leading && container;
+        if !container {
+            self.leading = false;
+        }
+        let efd = self.state.update(e);
+        let internal = e.info().is_some_and(|i| i.category == Category::Internal);
+        if internal || hidden_leading {
+            return None;
+        }
+        Some(Ctx {
+            evt: e,
+            num: self.num,
+            state: &self.state,
+            fd: efd.fd,
+        })
+    }
+}
+
+/// Prints every visible event of `reader` with `format`, one line each.
+pub fn dump<R: Read, W: Write>(
+    reader: &mut Reader<R>,
+    format: &Format,
+    out: &mut W,
+) -> Result<DumpStats, DumpError> {
+    let mut replay = Replay::new(reader.metadata());
+    let mut line = String::with_capacity(256);
+    let mut stats = DumpStats::default();
+    while let Some(e) = reader.next_event().map_err(DumpError::Capture)? {
+        stats.events += 1;
+        let Some(ctx) = replay.step(&e) else {
+            continue;
+        };
+        if format.render(&ctx, &mut line) {
+            line.push('\n');
+            out.write_all(line.as_bytes()).map_err(DumpError::Io)?;
+            stats.printed += 1;
+        }
+    }
+    out.flush().map_err(DumpError::Io)?;
+    Ok(stats)
+}

@@ -1,0 +1,4 @@
+//! Outputs: formatting of events and alerts for the sinks.
+
+pub mod dump;
+pub mod format;

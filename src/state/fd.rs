@@ -1,0 +1,206 @@
+//! File descriptor state: what each open descriptor of a process refers to,
+//! in a bounded table per process.
+
+use std::collections::HashMap;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+use crate::capture::meta::{FdInfo, FdKind};
+
+/// Most descriptors kept per process; further opens are not tracked.
+pub const MAX_FDS_PER_PROCESS: usize = 65536;
+
+/// What a descriptor refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FdType {
+    /// A regular file.
+    File,
+    /// A directory.
+    Directory,
+    /// An IPv4 socket.
+    Ipv4,
+    /// An IPv6 socket.
+    Ipv6,
+    /// A unix socket.
+    Unix,
+    /// A pipe or FIFO.
+    Pipe,
+    /// An eventfd.
+    Event,
+    /// A signalfd.
+    Signal,
+    /// An epoll instance.
+    EventPoll,
+    /// An inotify instance.
+    Inotify,
+    /// A timerfd.
+    Timer,
+    /// A netlink socket.
+    Netlink,
+    /// Anything else.
+    Unknown,
+}
+
+impl FdType {
+    /// The one-character code sysdig shows in `<f>` prefixes and `fd.typechar`.
+    pub fn typechar(&self) -> char {
+        match self {
+            FdType::File => 'f',
+            FdType::Directory => 'd',
+            FdType::Ipv4 => '4',
+            FdType::Ipv6 => '6',
+            FdType::Unix => 'u',
+            FdType::Pipe => 'p',
+            FdType::Event => 'e',
+            FdType::Signal => 's',
+            FdType::EventPoll => 'l',
+            FdType::Inotify => 'i',
+            FdType::Timer => 't',
+            FdType::Netlink => 'n',
+            FdType::Unknown => 'o',
+        }
+    }
+
+    /// The `fd.type` name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            FdType::File => "file",
+            FdType::Directory => "directory",
+            FdType::Ipv4 => "ipv4",
+            FdType::Ipv6 => "ipv6",
+            FdType::Unix => "unix",
+            FdType::Pipe => "pipe",
+            FdType::Event => "event",
+            FdType::Signal => "signalfd",
+            FdType::EventPoll => "eventpoll",
+            FdType::Inotify => "inotify",
+            FdType::Timer => "timerfd",
+            FdType::Netlink => "netlink",
+            FdType::Unknown => "unknown",
+        }
+    }
+}
+
+/// One open descriptor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fd {
+    /// Kind.
+    pub ty: FdType,
+    /// Name as `fd.name` shows it (path, `a:p->b:q` tuple, ...).
+    pub name: String,
+    /// Open flags (`PPM_O_*`), 0 if unknown.
+    pub flags: u32,
+}
+
+/// Renders an IPv4 endpoint pair as sysdig does (`1.2.3.4:5->6.7.8.9:10`).
+pub fn ipv4_tuple(sip: [u8; 4], sport: u16, dip: [u8; 4], dport: u16) -> String {
+    format!(
+        "{}:{}->{}:{}",
+        Ipv4Addr::from(sip),
+        sport,
+        Ipv4Addr::from(dip),
+        dport
+    )
+}
+
+/// Renders an IPv6 endpoint pair as sysdig does (`::1:5->::1:10`).
+pub fn ipv6_tuple(sip: [u8; 16], sport: u16, dip: [u8; 16], dport: u16) -> String {
+    format!(
+        "{}:{}->{}:{}",
+        Ipv6Addr::from(sip),
+        sport,
+        Ipv6Addr::from(dip),
+        dport
+    )
+}
+
+impl Fd {
+    /// The state entry of a descriptor from a capture's fd list.
+    pub fn from_meta(info: &FdInfo) -> Fd {
+        let (ty, name, flags) = match &info.kind {
+            FdKind::File {
+                name, open_flags, ..
+            } => (FdType::File, name.clone(), *open_flags),
+            FdKind::Ipv4Socket {
+                sip,
+                dip,
+                sport,
+                dport,
+                ..
+            } => (
+                FdType::Ipv4,
+                ipv4_tuple(sip.to_le_bytes(), *sport, dip.to_le_bytes(), *dport),
+                0,
+            ),
+            FdKind::Ipv4ServerSocket { ip, port, .. } => (
+                FdType::Ipv4,
+                format!("{}:{}", Ipv4Addr::from(ip.to_le_bytes()), port),
+                0,
+            ),
+            FdKind::Ipv6Socket {
+                sip,
+                dip,
+                sport,
+                dport,
+                ..
+            } => (FdType::Ipv6, ipv6_tuple(*sip, *sport, *dip, *dport), 0),
+            FdKind::Ipv6ServerSocket { ip, port, .. } => {
+                (FdType::Ipv6, format!("{}:{}", Ipv6Addr::from(*ip), port), 0)
+            }
+            FdKind::UnixSocket { name, .. } => (FdType::Unix, name.clone(), 0),
+            FdKind::Named { fd_type, name } => {
+                let ty = match fd_type {
+                    1 => FdType::File,
+                    2 => FdType::Directory,
+                    7 => FdType::Pipe,
+                    9 => FdType::Event,
+                    11 => FdType::Signal,
+                    12 => FdType::EventPoll,
+                    13 => FdType::Inotify,
+                    14 => FdType::Timer,
+                    15 => FdType::Netlink,
+                    _ => FdType::Unknown,
+                };
+                (ty, name.clone(), 0)
+            }
+        };
+        Fd { ty, name, flags }
+    }
+}
+
+/// The descriptors of one process.
+#[derive(Debug, Clone, Default)]
+pub struct FdTable {
+    fds: HashMap<i64, Fd>,
+}
+
+impl FdTable {
+    /// The descriptor `fd`, if open.
+    pub fn get(&self, fd: i64) -> Option<&Fd> {
+        self.fds.get(&fd)
+    }
+
+    /// Records `fd` (replacing any previous entry). Returns false when the
+    /// table is full and the entry was not recorded.
+    pub fn insert(&mut self, fd: i64, entry: Fd) -> bool {
+        if self.fds.len() >= MAX_FDS_PER_PROCESS && !self.fds.contains_key(&fd) {
+            return false;
+        }
+        self.fds.insert(fd, entry);
+        true
+    }
+
+    /// Forgets `fd`.
+    pub fn remove(&mut self, fd: i64) -> Option<Fd> {
+        self.fds.remove(&fd)
+    }
+
+    /// Number of open descriptors.
+    pub fn len(&self) -> usize {
+        self.fds.len()
+    }
+
+    /// Whether no descriptor is open.
+    pub fn is_empty(&self) -> bool {
+        self.fds.is_empty()
+    }
+}

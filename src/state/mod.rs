@@ -1,0 +1,66 @@
+//! System state rebuilt from events: threads and processes, their open file
+//! descriptors, and users and groups.
+
+pub mod fd;
+pub mod procfs;
+pub mod thread;
+pub mod update;
+
+use std::collections::HashMap;
+
+use crate::capture::meta::Metadata;
+use fd::{Fd, FdTable};
+use thread::{Thread, ThreadTable};
+
+/// The state: threads, fds, users and groups.
+#[derive(Debug, Default)]
+pub struct State {
+    /// Threads and fd tables.
+    pub threads: ThreadTable,
+    /// User names by uid.
+    pub users: HashMap<u32, String>,
+    /// Group names by gid.
+    pub groups: HashMap<u32, String>,
+    /// A thread that exited with the previous event; removed at the next.
+    exited: Option<u64>,
+    /// A descriptor closed by the previous event; removed at the next.
+    closed: Option<(u64, i64)>,
+}
+
+impl State {
+    /// State seeded from a capture's (or /proc snapshot's) metadata.
+    pub fn from_metadata(meta: &Metadata) -> State {
+        let mut s = State::default();
+        for t in &meta.threads {
+            s.threads.insert(Thread::from_meta(t));
+        }
+        for (tid, fds) in &meta.fds {
+            let table = s.threads.fds_mut(*tid);
+            for f in fds {
+                table.insert(f.fd, Fd::from_meta(f));
+            }
+        }
+        s.users = meta.users.iter().map(|u| (u.uid, u.name.clone())).collect();
+        s.groups = meta
+            .groups
+            .iter()
+            .map(|g| (g.gid, g.name.clone()))
+            .collect();
+        s
+    }
+
+    /// The thread `tid`.
+    pub fn thread(&self, tid: u64) -> Option<&Thread> {
+        self.threads.get(tid)
+    }
+
+    /// The fd table of thread `tid`'s process.
+    pub fn fds(&self, tid: u64) -> Option<&FdTable> {
+        self.threads.fds(tid)
+    }
+
+    /// The descriptor `fd` of thread `tid`'s process.
+    pub fn fd(&self, tid: u64, fd: i64) -> Option<&Fd> {
+        self.fds(tid)?.get(fd)
+    }
+}

@@ -1,0 +1,175 @@
+//! Thread state: the process table seeded from a capture's process list and
+//! kept current by clone/execve/procexit events, bounded in size.
+
+use std::collections::HashMap;
+
+use super::fd::FdTable;
+use crate::capture::meta::ThreadInfo;
+
+/// Most threads kept; beyond this the least recently active is evicted.
+pub const MAX_THREADS: usize = 131_072;
+
+/// One thread as the state knows it.
+#[derive(Debug, Clone, Default)]
+pub struct Thread {
+    /// Thread id.
+    pub tid: u64,
+    /// Process id.
+    pub pid: u64,
+    /// Parent thread id.
+    pub ptid: u64,
+    /// Command name (`proc.name`).
+    pub comm: String,
+    /// argv\[0\] (`proc.exe`).
+    pub exe: String,
+    /// Executable path (`proc.exepath`).
+    pub exepath: String,
+    /// Arguments after argv\[0\].
+    pub args: Vec<String>,
+    /// Working directory, with a trailing `/`.
+    pub cwd: String,
+    /// User id.
+    pub uid: u32,
+    /// Group id.
+    pub gid: u32,
+    /// Login uid (-1 unset).
+    pub loginuid: i32,
+    /// Thread id in its pid namespace.
+    pub vtid: i64,
+    /// Process id in its pid namespace.
+    pub vpid: i64,
+    /// `PPM_CL_*` flags.
+    pub flags: u32,
+    /// Timestamp of the last event of this thread.
+    pub last_ts: u64,
+    /// Bytes of the thread's last enter event (exit events take their fd and
+    /// path from it).
+    pub last_enter: Vec<u8>,
+}
+
+/// Largest enter event kept per thread.
+const MAX_ENTER_KEPT: usize = 4096;
+
+impl Thread {
+    /// A thread from a capture's process list entry.
+    pub fn from_meta(t: &ThreadInfo) -> Thread {
+        Thread {
+            tid: t.tid,
+            pid: t.pid,
+            ptid: t.ptid,
+            comm: t.comm.clone(),
+            exe: t.exe.clone(),
+            exepath: t.exepath.clone(),
+            args: t.args.clone(),
+            cwd: with_slash(&t.cwd),
+            uid: t.uid,
+            gid: t.gid,
+            loginuid: t.loginuid,
+            vtid: t.vtid,
+            vpid: t.vpid,
+            flags: t.flags,
+            last_ts: 0,
+            last_enter: Vec::new(),
+        }
+    }
+
+    /// `proc.cmdline`: comm followed by the arguments.
+    pub fn cmdline(&self) -> String {
+        let mut s = self.comm.clone();
+        for a in &self.args {
+            s.push(' ');
+            s.push_str(a);
+        }
+        s
+    }
+
+    /// Keeps a copy of an enter event (truncated to a bound).
+    pub fn set_last_enter(&mut self, raw: &[u8]) {
+        self.last_enter.clear();
+        if raw.len() <= MAX_ENTER_KEPT {
+            self.last_enter.extend_from_slice(raw);
+        }
+    }
+}
+
+/// A directory with exactly one trailing slash.
+pub fn with_slash(dir: &str) -> String {
+    let mut s = dir.to_string();
+    if !s.ends_with('/') {
+        s.push('/');
+    }
+    s
+}
+
+/// All threads, and the fd tables of their processes.
+#[derive(Debug, Default)]
+pub struct ThreadTable {
+    threads: HashMap<u64, Thread>,
+    fds: HashMap<u64, FdTable>,
+}
+
+impl ThreadTable {
+    /// The thread `tid`.
+    pub fn get(&self, tid: u64) -> Option<&Thread> {
+        self.threads.get(&tid)
+    }
+
+    /// The thread `tid`, mutably.
+    pub fn get_mut(&mut self, tid: u64) -> Option<&mut Thread> {
+        self.threads.get_mut(&tid)
+    }
+
+    /// Adds or replaces a thread, evicting the least recently active one if
+    /// the table is full.
+    pub fn insert(&mut self, t: Thread) {
+        if self.threads.len() >= MAX_THREADS && !self.threads.contains_key(&t.tid) {
+            if let Some(old) = self
+                .threads
+                .values()
+                .min_by_key(|t| t.last_ts)
+                .map(|t| t.tid)
+            {
+                self.remove(old);
+            }
+        }
+        self.threads.insert(t.tid, t);
+    }
+
+    /// Removes a thread; the fd table goes with the process's main thread.
+    pub fn remove(&mut self, tid: u64) -> Option<Thread> {
+        let t = self.threads.remove(&tid)?;
+        if t.pid == tid {
+            self.fds.remove(&tid);
+        }
+        Some(t)
+    }
+
+    /// The fd table of the process of thread `tid`.
+    pub fn fds(&self, tid: u64) -> Option<&FdTable> {
+        let pid = self.threads.get(&tid).map_or(tid, |t| t.pid);
+        self.fds.get(&pid)
+    }
+
+    /// The fd table of the process of thread `tid`, created if missing.
+    pub fn fds_mut(&mut self, tid: u64) -> &mut FdTable {
+        let pid = self.threads.get(&tid).map_or(tid, |t| t.pid);
+        self.fds.entry(pid).or_default()
+    }
+
+    /// A copy of the fd table of process `pid` under a new process id.
+    pub fn copy_fds(&mut self, from_pid: u64, to_pid: u64) {
+        if let Some(t) = self.fds.get(&from_pid).cloned() {
+            self.fds.insert(to_pid, t);
+        }
+    }
+
+    /// Number of threads.
+    pub fn len(&self) -> usize {
+        self.threads.len()
+    }
+
+    /// Whether there are no threads.
+    pub fn is_empty(&self) -> bool {
+        self.threads.is_empty()
+    }
+}

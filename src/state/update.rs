@@ -1,0 +1,457 @@
+//! Applying events to the state: thread creation by clone/fork, execve,
+//! procexit, and descriptor changes by open/socket/connect/accept/bind/dup/close.
+
+use super::fd::{ipv4_tuple, ipv6_tuple, Fd, FdType};
+use super::thread::{with_slash, Thread};
+use super::State;
+use crate::event::params::{self, SockAddr, SockTuple};
+use crate::event::schema::{self, EF_CREATES_FD, EF_USES_FD};
+use crate::event::table::id;
+use crate::event::view::EventView;
+
+/// `PPM_CL_CLONE_THREAD`.
+const PPM_CL_CLONE_THREAD: u32 = 1 << 14;
+/// `PPM_AT_FDCWD` as sysdig passes it.
+const AT_FDCWD: i64 = -100;
+
+/// Per-event results of the update that fields need.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EventFd {
+    /// The descriptor the event operates on or creates, if any.
+    pub fd: Option<i64>,
+}
+
+fn param_int(e: &EventView<'_>, name: &str) -> Option<i64> {
+    params::int(e.param_by_name(name)?)
+}
+
+fn param_str(e: &EventView<'_>, name: &str) -> Option<String> {
+    let b = e.param_by_name(name)?;
+    Some(String::from_utf8_lossy(params::str_bytes(b)).into_owned())
+}
+
+/// The enter event kept for a thread, as a view, if it is the enter of `exit_ty`.
+fn enter_of<'a>(t: &'a Thread, exit_ty: u16) -> Option<EventView<'a>> {
+    let v = EventView::new(&t.last_enter, 0, 0).ok()?;
+    (v.event_type() + 1 == exit_ty).then_some(v)
+}
+
+/// Joins a possibly relative path onto a directory and normalizes `.`/`..`.
+pub fn resolve_path(dir: &str, path: &str) -> String {
+    let full = if path.starts_with('/') || dir.is_empty() {
+        path.to_string()
+    } else {
+        format!("{}{}", with_slash(dir), path)
+    };
+    if !full.starts_with('/') {
+        return full;
+    }
+    let mut parts: Vec<&str> = Vec::new();
+    for p in full.split('/') {
+        match p {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            p => parts.push(p),
+        }
+    }
+    let mut s = String::with_capacity(full.len());
+    for p in &parts {
+        s.push('/');
+        s.push_str(p);
+    }
+    if s.is_empty() {
+        s.push('/');
+    }
+    s
+}
+
+fn is_clone_exit(ty: u16) -> bool {
+    matches!(
+        ty,
+        id::SYSCALL_CLONE_11_X
+            | id::SYSCALL_CLONE_16_X
+            | id::SYSCALL_CLONE_17_X
+            | id::SYSCALL_CLONE_20_X
+            | id::SYSCALL_FORK_X
+            | id::SYSCALL_FORK_17_X
+            | id::SYSCALL_FORK_20_X
+            | id::SYSCALL_VFORK_X
+            | id::SYSCALL_VFORK_17_X
+            | id::SYSCALL_VFORK_20_X
+            | id::SYSCALL_CLONE3_X
+    )
+}
+
+fn is_execve_exit(ty: u16) -> bool {
+    matches!(
+        ty,
+        id::SYSCALL_EXECVE_8_X
+            | id::SYSCALL_EXECVE_13_X
+            | id::SYSCALL_EXECVE_14_X
+            | id::SYSCALL_EXECVE_15_X
+            | id::SYSCALL_EXECVE_16_X
+            | id::SYSCALL_EXECVE_17_X
+            | id::SYSCALL_EXECVE_18_X
+            | id::SYSCALL_EXECVE_19_X
+            | id::SYSCALL_EXECVEAT_X
+    )
+}
+
+/// Events that never create an entry for an unknown thread.
+fn creates_no_thread(ty: u16) -> bool {
+    matches!(
+        ty,
+        id::SCHEDSWITCH_1_E | id::SCHEDSWITCH_6_E | id::PROCEXIT_E | id::PROCEXIT_1_E
+    ) || schema::info(ty).is_some_and(|i| i.category == schema::Category::Internal)
+        || ty == id::CONTAINER_JSON_E
+        || ty == id::CONTAINER_JSON_2_E
+}
+
+fn split_args(b: &[u8]) -> (String, Vec<String>) {
+    let mut it = crate::capture::decode::split_nul(b).into_iter();
+    let exe = it.next().unwrap_or_default();
+    (exe, it.collect())
+}
+
+impl State {
+    /// Applies one event; returns what fields need from the update.
+    pub fn update(&mut self, e: &EventView<'_>) -> EventFd {
+        if let Some(tid) = self.exited.take() {
+            self.threads.remove(tid);
+        }
+        if let Some((tid, fd)) = self.closed.take() {
+            self.threads.fds_mut(tid).remove(fd);
+        }
+        let ty = e.event_type();
+        let tid = e.tid();
+        if self.threads.get(tid).is_none() && !creates_no_thread(ty) {
+            self.threads.insert(Thread {
+                tid,
+                pid: tid,
+                ptid: u64::MAX,
+                comm: "<NA>".into(),
+                exe: "<NA>".into(),
+                uid: u32::MAX,
+                gid: u32::MAX,
+                loginuid: -1,
+                vtid: -1,
+                vpid: -1,
+                ..Default::default()
+            });
+        }
+        let Some(t) = self.threads.get_mut(tid) else {
+            return EventFd::default();
+        };
+        t.last_ts = e.ts();
+        let flags = e.info().map_or(0, |i| i.flags);
+        if e.is_enter() {
+            t.set_last_enter(e.raw());
+            let fd = if flags & EF_USES_FD != 0 {
+                param_int(e, "fd")
+            } else {
+                None
+            };
+            if ty == id::PROCEXIT_E || ty == id::PROCEXIT_1_E {
+                self.exited = Some(tid);
+            }
+            return EventFd { fd };
+        }
+        if is_clone_exit(ty) {
+            self.clone_exit(e);
+            return EventFd::default();
+        }
+        if is_execve_exit(ty) {
+            self.execve_exit(e);
+            return EventFd::default();
+        }
+        let enter_fd = self
+            .threads
+            .get(tid)
+            .and_then(|t| enter_of(t, ty))
+            .and_then(|v| param_int(&v, "fd"));
+        if flags & EF_CREATES_FD != 0 {
+            let fd = self.fd_created(e);
+            return EventFd {
+                fd: fd.or(enter_fd),
+            };
+        }
+        if flags & EF_USES_FD != 0 {
+            if let Some(fd) = enter_fd {
+                self.fd_used(e, fd);
+            }
+            return EventFd { fd: enter_fd };
+        }
+        EventFd::default()
+    }
+
+    fn clone_exit(&mut self, e: &EventView<'_>) {
+        let Some(res) = param_int(e, "res") else {
+            return;
+        };
+        let tid = e.tid();
+        let flags = param_int(e, "flags").unwrap_or(0) as u32;
+        let (exe, args) = split_args(e.param_by_name("args").unwrap_or_default());
+        let exe = param_str(e, "exe").unwrap_or(exe);
+        let child_tid = match res {
+            0 => tid,
+            r if r > 0 => r as u64,
+            _ => return,
+        };
+        if res > 0 && self.threads.get(child_tid).is_some() {
+            return;
+        }
+        let parent = if res == 0 {
+            param_int(e, "ptid").and_then(|p| self.threads.get(p as u64))
+        } else {
+            self.threads.get(tid)
+        };
+        let comm = param_str(e, "comm")
+            .or_else(|| parent.map(|p| p.comm.clone()))
+            .unwrap_or_else(|| exe.clone());
+        let exepath = parent.map(|p| p.exepath.clone()).unwrap_or_default();
+        let is_thread = flags & PPM_CL_CLONE_THREAD != 0;
+        let (pid, ptid) = if res == 0 {
+            (
+                param_int(e, "pid").map_or(tid, |p| p as u64),
+                param_int(e, "ptid").map_or(u64::MAX, |p| p as u64),
+            )
+        } else {
+            let ppid = parent.map_or(tid, |p| p.pid);
+            (if is_thread { ppid } else { child_tid }, tid)
+        };
+        let parent_pid = parent.map(|p| p.pid);
+        let child = Thread {
+            tid: child_tid,
+            pid,
+            ptid,
+            comm,
+            exe,
+            exepath,
+            args,
+            cwd: with_slash(&param_str(e, "cwd").unwrap_or_default()),
+            uid: param_int(e, "uid").unwrap_or(-1) as u32,
+            gid: param_int(e, "gid").unwrap_or(-1) as u32,
+            loginuid: parent.map_or(-1, |p| p.loginuid),
+            vtid: param_int(e, "vtid").unwrap_or(-1),
+            vpid: param_int(e, "vpid").unwrap_or(-1),
+            flags,
+            last_ts: e.ts(),
+            last_enter: Vec::new(),
+        };
+        let new_process = !is_thread && pid == child_tid;
+        self.threads.insert(child);
+        if new_process {
+            if let Some(ppid) = parent_pid {
+                self.threads.copy_fds(ppid, child_tid);
+            }
+        }
+    }
+
+    fn execve_exit(&mut self, e: &EventView<'_>) {
+        if param_int(e, "res") != Some(0) {
+            return;
+        }
+        let Some(t) = self.threads.get_mut(e.tid()) else {
+            return;
+        };
+        let (argv0, args) = split_args(e.param_by_name("args").unwrap_or_default());
+        let exe = param_str(e, "exe").unwrap_or(argv0);
+        let enter_path = enter_of(t, e.event_type())
+            .and_then(|v| param_str(&v, "filename").or_else(|| param_str(&v, "pathname")));
+        t.comm = param_str(e, "comm")
+            .unwrap_or_else(|| exe.rsplit('/').next().unwrap_or(&exe).to_string());
+        if let Some(p) = enter_path {
+            t.exepath = resolve_path(&t.cwd, &p);
+        }
+        t.exe = exe;
+        t.args = args;
+        if let Some(cwd) = param_str(e, "cwd") {
+            t.cwd = with_slash(&cwd);
+        }
+        if let Some(pid) = param_int(e, "pid") {
+            t.pid = pid as u64;
+        }
+        if let Some(ptid) = param_int(e, "ptid") {
+            t.ptid = ptid as u64;
+        }
+        if let Some(l) = param_int(e, "loginuid") {
+            t.loginuid = l as i32;
+        }
+    }
+
+    /// An fd-creating exit event: records the new descriptor.
+    fn fd_created(&mut self, e: &EventView<'_>) -> Option<i64> {
+        let ty = e.event_type();
+        let tid = e.tid();
+        let t = self.threads.get(tid)?;
+        let enter = enter_of(t, ty);
+        let fd = param_int(e, "fd").or_else(|| param_int(e, "res"))?;
+        if fd < 0 {
+            return None;
+        }
+        let entry = match ty {
+            id::SYSCALL_OPEN_X
+            | id::SYSCALL_CREAT_X
+            | id::SYSCALL_OPENAT_X
+            | id::SYSCALL_OPENAT_2_X
+            | id::SYSCALL_OPENAT2_X => {
+                let name = param_str(e, "name")
+                    .or_else(|| enter.and_then(|v| param_str(&v, "name")))
+                    .unwrap_or_default();
+                let dirfd = param_int(e, "dirfd")
+                    .or_else(|| enter.and_then(|v| param_int(&v, "dirfd")))
+                    .unwrap_or(AT_FDCWD);
+                let dir = if dirfd == AT_FDCWD
+                    || !matches!(
+                        ty,
+                        id::SYSCALL_OPENAT_X | id::SYSCALL_OPENAT_2_X | id::SYSCALL_OPENAT2_X
+                    ) {
+                    t.cwd.clone()
+                } else {
+                    self.fd(tid, dirfd)
+                        .map(|f| f.name.clone())
+                        .unwrap_or_default()
+                };
+                let flags = param_int(e, "flags")
+                    .or_else(|| enter.and_then(|v| param_int(&v, "flags")))
+                    .unwrap_or(0) as u32;
+                let path = resolve_path(&dir, &name);
+                let ty = if flags & (1 << 11) != 0 {
+                    // PPM_O_DIRECTORY
+                    FdType::Directory
+                } else {
+                    FdType::File
+                };
+                Fd {
+                    ty,
+                    name: path,
+                    flags,
+                }
+            }
+            id::SOCKET_SOCKET_X => {
+                let domain = enter.and_then(|v| param_int(&v, "domain")).unwrap_or(0);
+                let ty = match domain {
+                    1 => FdType::Unix,
+                    2 => FdType::Ipv4,
+                    10 => FdType::Ipv6,
+                    16 => FdType::Netlink,
+                    _ => FdType::Unknown,
+                };
+                Fd {
+                    ty,
+                    name: String::new(),
+                    flags: 0,
+                }
+            }
+            id::SOCKET_ACCEPT_X
+            | id::SOCKET_ACCEPT4_X
+            | id::SOCKET_ACCEPT_5_X
+            | id::SOCKET_ACCEPT4_5_X => tuple_fd(e.param_by_name("tuple")),
+            id::SYSCALL_DUP_X => {
+                let old =
+                    param_int(e, "oldfd").or_else(|| enter.and_then(|v| param_int(&v, "fd")))?;
+                let f = self.fd(tid, old)?.clone();
+                self.threads.fds_mut(tid).insert(fd, f);
+                return Some(fd);
+            }
+            _ => return Some(fd),
+        };
+        self.threads.fds_mut(tid).insert(fd, entry);
+        Some(fd)
+    }
+
+    /// An exit event using the descriptor `fd` (from its enter event).
+    fn fd_used(&mut self, e: &EventView<'_>, fd: i64) {
+        let tid = e.tid();
+        let res = param_int(e, "res").unwrap_or(0);
+        match e.event_type() {
+            id::SYSCALL_CLOSE_X if res >= 0 => self.closed = Some((tid, fd)),
+            id::SOCKET_CONNECT_X if res >= 0 || res == -115 => {
+                let f = tuple_fd(e.param_by_name("tuple"));
+                if !f.name.is_empty() {
+                    self.threads.fds_mut(tid).insert(fd, f);
+                }
+            }
+            id::SOCKET_BIND_X if res >= 0 => {
+                let addr = e.param_by_name("addr").and_then(params::sockaddr);
+                let f = match addr {
+                    Some(SockAddr::Inet(ip, port)) => Fd {
+                        ty: FdType::Ipv4,
+                        name: format!("{}:{}", std::net::Ipv4Addr::from(ip), port),
+                        flags: 0,
+                    },
+                    Some(SockAddr::Inet6(ip, port)) => Fd {
+                        ty: FdType::Ipv6,
+                        name: format!("{}:{}", std::net::Ipv6Addr::from(ip), port),
+                        flags: 0,
+                    },
+                    Some(SockAddr::Unix(p)) => Fd {
+                        ty: FdType::Unix,
+                        name: String::from_utf8_lossy(p).into_owned(),
+                        flags: 0,
+                    },
+                    _ => return,
+                };
+                self.threads.fds_mut(tid).insert(fd, f);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A socket descriptor named after a connection tuple.
+fn tuple_fd(b: Option<&[u8]>) -> Fd {
+    match b.and_then(params::socktuple) {
+        Some(SockTuple::Inet {
+            sip,
+            sport,
+            dip,
+            dport,
+        }) => Fd {
+            ty: FdType::Ipv4,
+            name: ipv4_tuple(sip, sport, dip, dport),
+            flags: 0,
+        },
+        Some(SockTuple::Inet6 {
+            sip,
+            sport,
+            dip,
+            dport,
+        }) => Fd {
+            ty: FdType::Ipv6,
+            name: ipv6_tuple(sip, sport, dip, dport),
+            flags: 0,
+        },
+        Some(SockTuple::Unix { path, .. }) => Fd {
+            ty: FdType::Unix,
+            name: String::from_utf8_lossy(path).into_owned(),
+            flags: 0,
+        },
+        _ => Fd {
+            ty: FdType::Unknown,
+            name: String::new(),
+            flags: 0,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_paths() {
+        let cases = [
+            ("/home/u/", "a.txt", "/home/u/a.txt"),
+            ("/home/u", "../x", "/home/x"),
+            ("/", "/etc/./passwd", "/etc/passwd"),
+            ("/a/", "..", "/"),
+            ("", "rel", "rel"),
+        ];
+        for (dir, path, want) in cases {
+            assert_eq!(resolve_path(dir, path), want, "{dir} + {path}");
+        }
+    }
+}

@@ -10,5 +10,7 @@ pub mod abi;
 pub mod capture;
 pub mod event;
 pub mod filter;
+pub mod output;
 pub mod ring;
+pub mod state;
 pub mod sys;

@@ -5,6 +5,7 @@ pub mod catalog;
 mod catalog_table;
 pub mod error;
 pub mod evttype;
+pub mod fields;
 pub mod lex;
 pub mod parse;
 pub mod print;

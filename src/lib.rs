@@ -12,5 +12,6 @@ pub mod event;
 pub mod filter;
 pub mod output;
 pub mod ring;
+pub mod rules;
 pub mod state;
 pub mod sys;

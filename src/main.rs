@@ -9,8 +9,33 @@ use clap::{Parser, Subcommand};
 
 /// saker: host runtime-security agent (kernel capture, Falco-language rules, alerts).
 #[derive(Debug, Parser)]
-#[command(name = "saker", version, about, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "saker",
+    version,
+    about,
+    args_conflicts_with_subcommands = true,
+    disable_version_flag = true
+)]
 struct Cli {
+    /// Print the version and exit.
+    #[arg(long = "version")]
+    version: bool,
+    /// Validate rule files or directories, in order: print errors and
+    /// warnings with file:line:col and exit non-zero on errors. Repeatable.
+    #[arg(short = 'V', long = "validate", value_name = "RULES", num_args = 1..)]
+    validate: Vec<std::path::PathBuf>,
+    /// Rule file or directory to load; repeatable, later ones override earlier ones.
+    #[arg(short = 'r', value_name = "RULES")]
+    rules: Vec<std::path::PathBuf>,
+    /// List the rules loaded with -r, with their descriptions.
+    #[arg(short = 'L')]
+    list_rules: bool,
+    /// With -L: also print each rule's fully expanded condition.
+    #[arg(long = "expanded", requires = "list_rules")]
+    expanded: bool,
+    /// List the fields conditions and outputs can use.
+    #[arg(long = "list")]
+    list_fields: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -30,6 +55,19 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.version {
+        println!("saker {}", env!("CARGO_PKG_VERSION"));
+        return ExitCode::SUCCESS;
+    }
+    if cli.list_fields {
+        return run_list_fields();
+    }
+    if !cli.validate.is_empty() {
+        return run_validate(&cli.validate);
+    }
+    if cli.list_rules {
+        return run_list_rules(&cli.rules, cli.expanded);
+    }
     match cli.command {
         None => {
             eprintln!("saker: no command given; see `saker --help`");
@@ -68,5 +106,69 @@ fn run_dump(file: &std::path::Path, format: Option<&str>) -> ExitCode {
             eprintln!("saker: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `saker --list`: prints the field catalog.
+fn run_list_fields() -> ExitCode {
+    let mut text = String::new();
+    if saker::filter::catalog::write_list(&mut text).is_err() {
+        return ExitCode::FAILURE;
+    }
+    print!("{text}");
+    ExitCode::SUCCESS
+}
+
+/// `saker -V RULES...`: loads the files in order and reports, per file, its
+/// errors and warnings.
+fn run_validate(paths: &[std::path::PathBuf]) -> ExitCode {
+    let loaded = saker::rules::load_paths(paths);
+    for file in &loaded.files {
+        let diags: Vec<_> = loaded.diagnostics_of(&file.name).collect();
+        let errors = diags.iter().filter(|d| d.is_error()).count();
+        let warnings = diags.len() - errors;
+        match (errors, warnings) {
+            (0, 0) => println!("{}: Ok", file.name),
+            (0, w) => println!("{}: Ok, with {w} warnings:", file.name),
+            (e, w) => println!("{}: {e} errors, {w} warnings:", file.name),
+        }
+        for d in diags {
+            println!("{d}");
+        }
+    }
+    for d in loaded.diagnostics.iter().filter(|d| d.location.is_none()) {
+        println!("{d}");
+    }
+    if loaded.has_errors() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// `saker -L -r RULES...`: lists the loaded rules with their descriptions.
+fn run_list_rules(paths: &[std::path::PathBuf], expanded: bool) -> ExitCode {
+    if paths.is_empty() {
+        eprintln!("saker: -L needs rule files given with -r");
+        return ExitCode::from(2);
+    }
+    let loaded = saker::rules::load_paths(paths);
+    for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
+        eprintln!("{d}");
+    }
+    println!("{:<50} Description", "Rule");
+    println!("{:<50} -----------", "----");
+    for r in &loaded.rules {
+        let state = if r.enabled { "" } else { " (disabled)" };
+        let desc = r.desc.split_whitespace().collect::<Vec<_>>().join(" ");
+        println!("{:<50} {desc}{state}", r.name);
+        if expanded {
+            println!("    condition: {}", r.condition_text);
+        }
+    }
+    if loaded.has_errors() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }

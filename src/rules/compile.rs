@@ -1,0 +1,539 @@
+//! Compilation of the merged rule set: parse every macro and rule condition,
+//! fold exceptions in, expand macros and lists into one tree per rule, resolve
+//! every field against the catalog and check operators and values. All name
+//! lookups end here; what comes out refers to nothing by name.
+
+use std::collections::{HashMap, HashSet};
+use std::net::IpAddr;
+
+use crate::filter::ast::{CmpOp, Expr, ExprKind, Operand, Rhs, Span, Transformer, Value};
+use crate::filter::catalog::{self, FieldType};
+use crate::filter::evttype::{evttypes, EvtTypes};
+use crate::filter::print::print;
+use crate::filter::{error::Error as ParseError, parse::parse};
+
+use super::diag::{Code, Diagnostic, ItemRef, Location, Severity};
+use super::exceptions;
+use super::item::Priority;
+use super::output;
+use super::ruleset::{RuleSet, SYSCALL_SOURCE};
+use super::source::{CondText, Conditions, Files, Origin};
+
+/// A rule ready for evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CompiledRule {
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub desc: String,
+    /// Priority.
+    pub priority: Priority,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Whether it is enabled.
+    pub enabled: bool,
+    /// Event source.
+    pub source: String,
+    /// The condition with macros, lists and exceptions expanded.
+    pub condition: Expr,
+    /// The expanded condition as text, accepted by libsinsp-based tools.
+    pub condition_text: String,
+    /// Output format.
+    pub output: String,
+    /// The event types the condition can match.
+    pub evttypes: EvtTypes,
+    /// Where the rule was defined.
+    pub location: Location,
+}
+
+/// How deep lists may nest in lists and macros in macros.
+const MAX_NESTING: usize = 64;
+
+struct Compiler<'a> {
+    set: &'a RuleSet,
+    files: &'a Files,
+    conds: Conditions,
+    macros: HashMap<String, Result<Expr, ParseError>>,
+    used_macros: HashSet<String>,
+    used_lists: HashSet<String>,
+    diags: Vec<Diagnostic>,
+}
+
+/// Compiles `set`; returns the rules that compiled and every diagnostic.
+pub fn compile(set: &RuleSet, files: &Files) -> (Vec<CompiledRule>, Vec<Diagnostic>) {
+    let mut c = Compiler {
+        set,
+        files,
+        conds: Conditions::default(),
+        macros: HashMap::new(),
+        used_macros: HashSet::new(),
+        used_lists: HashSet::new(),
+        diags: Vec::new(),
+    };
+    for m in &set.macros {
+        let item = ItemRef {
+            kind: "macro",
+            name: m.name.clone(),
+        };
+        let parsed = c.parse_cond(&m.condition, &item);
+        c.macros.insert(m.name.clone(), parsed);
+    }
+    for m in &set.macros {
+        let item = ItemRef {
+            kind: "macro",
+            name: m.name.clone(),
+        };
+        if let Some(Ok(e)) = c.macros.get(&m.name).cloned() {
+            let mut stack = vec![m.name.clone()];
+            let expanded = c.expand(&e, &mut stack, &item);
+            let mut problems = Vec::new();
+            check(&expanded, &mut problems);
+            c.report_problems(problems, &item, false);
+        }
+        if !is_identifier(&m.name) {
+            c.warn(Code::InvalidMacroName, "Macro has an invalid name. Macro names should match a regular expression: ^[a-zA-Z_][a-zA-Z0-9_]*$", m.at, &item);
+        }
+    }
+    let mut out = Vec::new();
+    for r in &set.rules {
+        if let Some(cr) = c.rule(r) {
+            out.push(cr);
+        }
+    }
+    for m in &set.macros {
+        if !c.used_macros.contains(&m.name) {
+            let item = ItemRef {
+                kind: "macro",
+                name: m.name.clone(),
+            };
+            c.warn(
+                Code::UnusedMacro,
+                "Macro not referred to by any other rule/macro",
+                m.at,
+                &item,
+            );
+        }
+    }
+    for l in &set.lists {
+        let item = ItemRef {
+            kind: "list",
+            name: l.name.clone(),
+        };
+        if !c.used_lists.contains(&l.name) {
+            c.warn(
+                Code::UnusedList,
+                "List not referred to by any other rule/macro",
+                l.at,
+                &item,
+            );
+        }
+        if !is_identifier(&l.name) {
+            c.warn(Code::InvalidListName, "List has an invalid name. List names should match a regular expression: ^[a-zA-Z_][a-zA-Z0-9_]*$", l.at, &item);
+        }
+    }
+    let mut seen = HashSet::new();
+    c.diags
+        .retain(|d| seen.insert((d.location.clone(), d.message.clone())));
+    (out, c.diags)
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut b = s.bytes();
+    b.next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == b'_')
+        && b.all(|c| c.is_ascii_alphanumeric() || c == b'_')
+}
+
+/// Something wrong with a node of a condition: where and what.
+type Problem = (Span, ProblemKind);
+
+enum ProblemKind {
+    UnknownField(String),
+    Other(String),
+}
+
+impl Compiler<'_> {
+    fn push(
+        &mut self,
+        sev: Severity,
+        code: Code,
+        msg: String,
+        location: Option<Location>,
+        item: &ItemRef,
+    ) {
+        self.diags.push(Diagnostic {
+            severity: sev,
+            code,
+            message: msg,
+            location,
+            item: Some(item.clone()),
+        });
+    }
+
+    fn warn(&mut self, code: Code, msg: &str, at: Origin, item: &ItemRef) {
+        let loc = Some(self.files.location(at.file, at.start));
+        self.push(Severity::Warning, code, msg.to_string(), loc, item);
+    }
+
+    fn parse_cond(&mut self, cond: &CondText, item: &ItemRef) -> Result<Expr, ParseError> {
+        let id = self.conds.add(cond.clone());
+        let r = parse(&cond.text, id);
+        if let Err(e) = &r {
+            let loc = self.conds.locate(self.files, e.span);
+            let msg = format!("Compilation error when compiling \"{}\": {}", cond.text, e);
+            self.push(Severity::Error, Code::CompileCondition, msg, loc, item);
+        }
+        r
+    }
+
+    fn rule(&mut self, r: &super::ruleset::Rule) -> Option<CompiledRule> {
+        let item = ItemRef {
+            kind: "rule",
+            name: r.name.clone(),
+        };
+        if r.source != SYSCALL_SOURCE {
+            let msg = format!("Unknown source {}, skipping", r.source);
+            self.push(
+                Severity::Warning,
+                Code::UnknownSource,
+                msg,
+                Some(self.files.location(r.at.file, r.at.start)),
+                &item,
+            );
+            return None;
+        }
+        let cond = self.parse_cond(&r.condition, &item).ok()?;
+        let mut clauses = Vec::new();
+        let mut failed = false;
+        for ex in &r.exceptions {
+            let id = self.conds.add(CondText::new(&ex.name, ex.at));
+            match exceptions::clause(ex, id) {
+                Ok(Some(c)) => clauses.push(c),
+                Ok(None) => {}
+                Err(msg) => {
+                    let loc = Some(self.files.location(ex.at.file, ex.at.start));
+                    self.push(Severity::Error, Code::Validate, msg, loc, &item);
+                    failed = true;
+                }
+            }
+        }
+        if failed {
+            return None;
+        }
+        let span = cond.span;
+        let full = if clauses.is_empty() {
+            cond
+        } else {
+            let excepted = if clauses.len() == 1 {
+                clauses.remove(0)
+            } else {
+                Expr {
+                    kind: ExprKind::Or(clauses),
+                    span,
+                }
+            };
+            Expr {
+                kind: ExprKind::And(vec![
+                    cond,
+                    Expr {
+                        kind: ExprKind::Not(Box::new(excepted)),
+                        span,
+                    },
+                ]),
+                span,
+            }
+        };
+        let errors_before = self.diags.iter().filter(|d| d.is_error()).count();
+        let expanded = self.expand(&full, &mut Vec::new(), &item);
+        if self.diags.iter().filter(|d| d.is_error()).count() > errors_before {
+            return None;
+        }
+        let mut problems = Vec::new();
+        check(&expanded, &mut problems);
+        if !problems.is_empty() {
+            self.report_problems(problems, &item, r.skip_if_unknown_filter);
+            return None;
+        }
+        if let Err(tok) = output::check(&r.output.value) {
+            let msg = format!(
+                "Invalid output format '{}': 'invalid formatting token {}'",
+                r.output.value, tok
+            );
+            let loc = Some(
+                self.files
+                    .location(r.output.origin.file, r.output.origin.start),
+            );
+            self.push(Severity::Error, Code::CompileOutput, msg, loc, &item);
+            return None;
+        }
+        let types = evttypes(&expanded);
+        if types.is_unbounded() && r.warn_evttypes {
+            self.warn(
+                Code::NoEvttype,
+                "Rule matches too many evt.type values. This has a significant performance penalty.",
+                r.at,
+                &item,
+            );
+        }
+        Some(CompiledRule {
+            name: r.name.clone(),
+            desc: r.desc.clone(),
+            priority: r.priority,
+            tags: r.tags.clone(),
+            enabled: r.enabled,
+            source: r.source.clone(),
+            condition_text: print(&expanded),
+            condition: expanded,
+            output: r.output.value.clone(),
+            evttypes: types,
+            location: self.files.location(r.at.file, r.at.start),
+        })
+    }
+
+    fn report_problems(&mut self, problems: Vec<Problem>, item: &ItemRef, skip_unknown: bool) {
+        for (span, kind) in problems {
+            let loc = self.conds.locate(self.files, span);
+            match kind {
+                ProblemKind::UnknownField(f) if skip_unknown => {
+                    let msg = format!(
+                        "Rule {}: skipped, filter_check called with nonexistent field {f}",
+                        item.name
+                    );
+                    self.push(Severity::Warning, Code::UnknownFilter, msg, loc, item);
+                }
+                ProblemKind::UnknownField(f) => {
+                    let msg = format!("filter_check called with nonexistent field {f}");
+                    self.push(Severity::Error, Code::CompileCondition, msg, loc, item);
+                }
+                ProblemKind::Other(msg) => {
+                    self.push(Severity::Error, Code::CompileCondition, msg, loc, item)
+                }
+            }
+        }
+    }
+
+    /// Expands macros and lists below `e`. `stack` holds the macros being
+    /// expanded, to catch cycles.
+    fn expand(&mut self, e: &Expr, stack: &mut Vec<String>, item: &ItemRef) -> Expr {
+        let kind = match &e.kind {
+            ExprKind::And(v) => {
+                ExprKind::And(v.iter().map(|x| self.expand(x, stack, item)).collect())
+            }
+            ExprKind::Or(v) => {
+                ExprKind::Or(v.iter().map(|x| self.expand(x, stack, item)).collect())
+            }
+            ExprKind::Not(x) => ExprKind::Not(Box::new(self.expand(x, stack, item))),
+            ExprKind::Macro(name) => return self.expand_macro(name, e, stack, item),
+            ExprKind::Exists(_) => e.kind.clone(),
+            ExprKind::Compare { lhs, op, rhs } => ExprKind::Compare {
+                lhs: lhs.clone(),
+                op: *op,
+                rhs: self.resolve_rhs(*op, rhs),
+            },
+        };
+        Expr { kind, span: e.span }
+    }
+
+    fn expand_macro(
+        &mut self,
+        name: &str,
+        e: &Expr,
+        stack: &mut Vec<String>,
+        item: &ItemRef,
+    ) -> Expr {
+        let loc = self.conds.locate(self.files, e.span);
+        let body = match self.macros.get(name) {
+            None => {
+                let msg = format!("Undefined macro '{name}' used in filter.");
+                self.push(Severity::Error, Code::CompileCondition, msg, loc, item);
+                return e.clone();
+            }
+            Some(Err(_)) => {
+                // Its own parse error has been reported with the macro.
+                let msg = format!("Macro '{name}' used in filter does not compile.");
+                self.push(Severity::Error, Code::CompileCondition, msg, loc, item);
+                return e.clone();
+            }
+            Some(Ok(body)) => body.clone(),
+        };
+        self.used_macros.insert(name.to_string());
+        if stack.iter().any(|s| s == name) || stack.len() >= MAX_NESTING {
+            let msg = format!("Macro '{name}' refers to itself.");
+            self.push(Severity::Error, Code::CompileCondition, msg, loc, item);
+            return e.clone();
+        }
+        stack.push(name.to_string());
+        let out = self.expand(&body, stack, item);
+        stack.pop();
+        out
+    }
+
+    fn resolve_rhs(&mut self, op: CmpOp, rhs: &Rhs) -> Rhs {
+        match rhs {
+            Rhs::List(vals, span) => Rhs::List(self.resolve_values(vals, 0), *span),
+            Rhs::Value(v) if op.takes_list() => {
+                let span = v.span;
+                Rhs::List(self.resolve_values(std::slice::from_ref(v), 0), span)
+            }
+            Rhs::Value(v) if !v.quoted => {
+                // A bare list name with a single-value operator stands for its
+                // one item.
+                let set = self.set;
+                match set.list(&v.text) {
+                    Some(l) => {
+                        let items = self.resolve_values(std::slice::from_ref(v), 0);
+                        if items.len() == 1 {
+                            return Rhs::Value(
+                                items.into_iter().next().unwrap_or_else(|| v.clone()),
+                            );
+                        }
+                        self.used_lists.insert(l.name.clone());
+                        rhs.clone()
+                    }
+                    None => rhs.clone(),
+                }
+            }
+            _ => rhs.clone(),
+        }
+    }
+
+    fn resolve_values(&mut self, vals: &[Value], depth: usize) -> Vec<Value> {
+        let mut out = Vec::new();
+        for v in vals {
+            let set = self.set;
+            match set
+                .list(&v.text)
+                .filter(|_| !v.quoted && depth < MAX_NESTING)
+            {
+                Some(l) => {
+                    self.used_lists.insert(l.name.clone());
+                    let items: Vec<Value> = l
+                        .items
+                        .iter()
+                        .map(|i| Value {
+                            text: i.text.clone(),
+                            quoted: i.quoted,
+                            span: v.span,
+                        })
+                        .collect();
+                    out.extend(self.resolve_values(&items, depth + 1));
+                }
+                None => out.push(v.clone()),
+            }
+        }
+        out
+    }
+}
+
+/// The type an operand yields.
+fn operand_type(o: &Operand, problems: &mut Vec<Problem>) -> Option<FieldType> {
+    match o {
+        Operand::Field(f) => match catalog::lookup(&f.name, f.arg.as_deref()) {
+            Ok(r) => Some(r.info.ty),
+            Err(catalog::LookupError::Unknown) => {
+                problems.push((f.span, ProblemKind::UnknownField(f.to_string())));
+                None
+            }
+            Err(e) => {
+                problems.push((
+                    f.span,
+                    ProblemKind::Other(format!("Invalid use of field {f}: {e}")),
+                ));
+                None
+            }
+        },
+        Operand::Transform { func, arg, span } => {
+            let inner = operand_type(arg, problems)?;
+            if !matches!(
+                inner,
+                FieldType::String | FieldType::Bytes | FieldType::Dynamic
+            ) {
+                let msg = format!(
+                    "Transformer {}() needs a string field, not {}",
+                    func.name(),
+                    inner.name()
+                );
+                problems.push((*span, ProblemKind::Other(msg)));
+                return None;
+            }
+            Some(if *func == Transformer::Len {
+                FieldType::Uint64
+            } else {
+                inner
+            })
+        }
+    }
+}
+
+fn op_allowed(ty: FieldType, op: CmpOp) -> bool {
+    use CmpOp::*;
+    match ty {
+        FieldType::String | FieldType::Bytes | FieldType::Dynamic => true,
+        FieldType::Bool => matches!(op, Eq | Ne | In),
+        FieldType::IpAddr | FieldType::IpNet => matches!(op, Eq | Ne | In | Intersects),
+        _ => matches!(op, Eq | Ne | Lt | Le | Gt | Ge | In | Intersects),
+    }
+}
+
+fn value_ok(ty: FieldType, text: &str) -> bool {
+    let t = text.trim();
+    match ty {
+        FieldType::Int16 | FieldType::Int32 | FieldType::Int64 => t.parse::<i64>().is_ok(),
+        FieldType::Uint32
+        | FieldType::Uint64
+        | FieldType::Port
+        | FieldType::RelTime
+        | FieldType::AbsTime => t.parse::<u64>().is_ok(),
+        FieldType::Double => t.parse::<f64>().is_ok(),
+        FieldType::Bool => matches!(t, "true" | "false" | "0" | "1"),
+        FieldType::IpAddr => t.parse::<IpAddr>().is_ok(),
+        FieldType::IpNet => match t.split_once('/') {
+            Some((a, n)) => a.parse::<IpAddr>().is_ok() && n.parse::<u8>().is_ok_and(|n| n <= 128),
+            None => t.parse::<IpAddr>().is_ok(),
+        },
+        _ => true,
+    }
+}
+
+/// Checks fields, operators and values of an expanded condition.
+fn check(e: &Expr, problems: &mut Vec<Problem>) {
+    e.walk(&mut |n| match &n.kind {
+        ExprKind::Exists(o) => {
+            operand_type(o, problems);
+        }
+        ExprKind::Compare { lhs, op, rhs } => {
+            let Some(ty) = operand_type(lhs, problems) else {
+                return;
+            };
+            if !op_allowed(ty, *op) {
+                let msg = format!(
+                    "Operator '{op}' is not supported by field {} of type {}",
+                    lhs.field(),
+                    ty.name()
+                );
+                problems.push((n.span, ProblemKind::Other(msg)));
+                return;
+            }
+            let values: &[Value] = match rhs {
+                Rhs::Value(v) => std::slice::from_ref(v),
+                Rhs::List(v, _) => v,
+                Rhs::Field(o) => {
+                    operand_type(o, problems);
+                    &[]
+                }
+            };
+            for v in values {
+                if !value_ok(ty, &v.text) {
+                    let msg = format!(
+                        "Value '{}' is not valid for field {} of type {}",
+                        v.text,
+                        lhs.field(),
+                        ty.name()
+                    );
+                    problems.push((v.span, ProblemKind::Other(msg)));
+                }
+            }
+        }
+        _ => {}
+    });
+}

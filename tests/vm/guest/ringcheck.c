@@ -1,0 +1,453 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * ringcheck - the ABI test of saker.ko, run inside the test VM.
+ *
+ * Opens /dev/saker, checks GET_INFO and the syscall map, maps every CPU's
+ * rings, enables capture and consumes records for a while, validating each
+ * record header against the event schema (length, known type, parameter
+ * count, parameter lengths summing to the record length, per-CPU timestamps
+ * non-decreasing). Prints per-type counts, drops, and how many records match
+ * each -f TYPE:TEXT pattern; exits 1 on any violation.
+ *
+ * With -w FILE it also writes the records, merged by timestamp, as a minimal
+ * scap capture (section header, machine info, one EV_V2 block per event) so
+ * that the encodings can be checked with sysdig -r on the host.
+ *
+ * usage: ringcheck [-t SECONDS] [-s SNAPLEN] [-f TYPE:TEXT]... [-c] [-q] [-w FILE]
+ *        ringcheck -b        (a second open must fail with EBUSY)
+ *   -c  close the device right after enabling and keep reading through the
+ *       mappings (the rings must outlive the file until munmap)
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "saker_abi.h"
+
+/* Schema table of the module, compiled here with userspace types. */
+#define _SAKER_H
+#define SK_MAX_PARAMS 20
+typedef uint8_t u8;
+struct sk_event_info {
+	u8 nparams;
+	u8 large;
+	u8 types[SK_MAX_PARAMS];
+};
+enum sk_ptype {
+	SK_PT_NONE = 0,
+	SK_PT_INT8, SK_PT_INT16, SK_PT_INT32, SK_PT_INT64,
+	SK_PT_UINT8, SK_PT_UINT16, SK_PT_UINT32, SK_PT_UINT64,
+	SK_PT_CHARBUF, SK_PT_BYTEBUF, SK_PT_ERRNO, SK_PT_SOCKADDR,
+	SK_PT_SOCKTUPLE, SK_PT_FD, SK_PT_PID, SK_PT_FDLIST, SK_PT_FSPATH,
+	SK_PT_SYSCALLID, SK_PT_SIGTYPE, SK_PT_RELTIME, SK_PT_ABSTIME,
+	SK_PT_PORT, SK_PT_L4PROTO, SK_PT_SOCKFAMILY, SK_PT_BOOL, SK_PT_IPV4ADDR,
+	SK_PT_DYN, SK_PT_FLAGS8, SK_PT_FLAGS16, SK_PT_FLAGS32, SK_PT_UID,
+	SK_PT_GID, SK_PT_DOUBLE, SK_PT_SIGSET, SK_PT_CHARBUFARRAY,
+	SK_PT_CHARBUF_PAIR_ARRAY, SK_PT_IPV4NET, SK_PT_IPV6ADDR, SK_PT_IPV6NET,
+	SK_PT_IPADDR, SK_PT_IPNET, SK_PT_MODE, SK_PT_FSRELPATH,
+};
+#include "schema_table.c"
+
+#define MAX_PATTERNS 16
+
+struct ring {
+	struct saker_ring_consumer *cons;
+	struct saker_ring_producer *prod;
+	const uint8_t *data;
+	uint64_t last_ts;
+};
+
+struct pattern {
+	unsigned int type;
+	const char *text;
+	unsigned long hits;
+};
+
+static volatile sig_atomic_t stop;
+static unsigned long counts[SAKER_EVT_MAX];
+static unsigned long errors, records;
+static struct pattern pats[MAX_PATTERNS];
+static int npats;
+static int quiet;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+/* Records kept for -w: copies, with their CPU, sorted by ts at the end. */
+struct kept {
+	uint64_t ts;
+	uint16_t cpu;
+	uint32_t len;
+	uint8_t *rec;
+};
+
+static struct kept *kept;
+static size_t nkept, capkept;
+static int keep_records;
+
+static void keep(const uint8_t *rec, uint32_t len, uint16_t cpu)
+{
+	struct saker_evt_hdr h;
+
+	if (nkept == capkept) {
+		capkept = capkept ? 2 * capkept : 4096;
+		kept = realloc(kept, capkept * sizeof(*kept));
+		if (!kept)
+			exit(3);
+	}
+	memcpy(&h, rec, sizeof(h));
+	kept[nkept].ts = h.ts;
+	kept[nkept].cpu = cpu;
+	kept[nkept].len = len;
+	kept[nkept].rec = malloc(len);
+	if (!kept[nkept].rec)
+		exit(3);
+	memcpy(kept[nkept].rec, rec, len);
+	nkept++;
+}
+
+static int by_ts(const void *a, const void *b)
+{
+	const struct kept *x = a, *y = b;
+
+	return x->ts < y->ts ? -1 : x->ts > y->ts;
+}
+
+static void put_block(FILE *f, uint32_t type, const void *body, uint32_t len,
+		      const void *body2, uint32_t len2)
+{
+	uint32_t total = (8 + len + len2 + 4 + 3) & ~3u;
+	static const uint8_t zero[4];
+
+	fwrite(&type, 4, 1, f);
+	fwrite(&total, 4, 1, f);
+	fwrite(body, 1, len, f);
+	if (len2)
+		fwrite(body2, 1, len2, f);
+	fwrite(zero, 1, total - 12 - len - len2, f);
+	fwrite(&total, 4, 1, f);
+}
+
+static int write_scap(const char *path, uint32_t ncpus)
+{
+	uint8_t shb[16] = { 0x4d, 0x3c, 0x2b, 0x1a, 1, 0, 2, 0,
+			    0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	uint8_t mi[180] = { 0 };
+	uint64_t mem = 1ULL << 30, maxpid = 32768;
+	FILE *f = fopen(path, "wb");
+	size_t i;
+
+	if (!f) {
+		perror("ringcheck: -w");
+		return 1;
+	}
+	memcpy(mi, &ncpus, 4);
+	memcpy(mi + 4, &mem, 8);
+	memcpy(mi + 12, &maxpid, 8);
+	gethostname((char *)mi + 20, 127);
+	put_block(f, 0x0A0D0D0A, shb, sizeof(shb), NULL, 0);
+	put_block(f, 0x201, mi, sizeof(mi), NULL, 0);
+	qsort(kept, nkept, sizeof(*kept), by_ts);
+	for (i = 0; i < nkept; i++)
+		put_block(f, 0x216, &kept[i].cpu, 2, kept[i].rec, kept[i].len);
+	return fclose(f) ? 1 : 0;
+}
+
+static void fail(const char *what, uint64_t pos, const char *why)
+{
+	if (errors++ < 20)
+		fprintf(stderr, "ringcheck: %s at %llu: %s\n", what,
+			(unsigned long long)pos, why);
+}
+
+static int has_text(const uint8_t *p, size_t n, const char *t)
+{
+	size_t m = strlen(t), i;
+
+	for (i = 0; i + m <= n; i++)
+		if (!memcmp(p + i, t, m))
+			return 1;
+	return 0;
+}
+
+static void check_record(struct ring *r, const uint8_t *rec, uint64_t pos,
+			 uint64_t avail, uint16_t cpu)
+{
+	struct saker_evt_hdr h;
+	const struct sk_event_info *info;
+	uint64_t sum;
+	uint32_t i;
+	int k;
+
+	memcpy(&h, rec, sizeof(h));
+	if (h.len < sizeof(h) || h.len > avail) {
+		fail("record", pos, "bad length");
+		return;
+	}
+	if (h.type >= SAKER_EVT_MAX) {
+		fail("record", pos, "unknown type");
+		return;
+	}
+	info = &sk_schema[h.type];
+	if (h.nparams != info->nparams) {
+		fail("record", pos, "nparams differs from the schema");
+		return;
+	}
+	sum = sizeof(h) + 2ULL * h.nparams;
+	for (i = 0; i < h.nparams; i++) {
+		uint16_t l;
+
+		memcpy(&l, rec + sizeof(h) + 2 * i, 2);
+		sum += l;
+	}
+	if (sum != h.len)
+		fail("record", pos, "parameter lengths do not sum to len");
+	if (h.ts < r->last_ts)
+		fail("record", pos, "timestamp went backwards");
+	r->last_ts = h.ts;
+	if (keep_records)
+		keep(rec, h.len, cpu);
+	counts[h.type]++;
+	records++;
+	for (k = 0; k < npats; k++)
+		if (pats[k].type == h.type && has_text(rec, h.len, pats[k].text))
+			pats[k].hits++;
+}
+
+static void drain(struct ring *r, uint64_t ring_bytes, uint16_t cpu)
+{
+	uint64_t head = __atomic_load_n(&r->prod->head, __ATOMIC_ACQUIRE);
+	uint64_t tail = r->cons->tail;
+
+	if (head - tail > ring_bytes) {
+		fail("ring", head, "head beyond tail + ring size");
+		return;
+	}
+	while (tail < head) {
+		const uint8_t *rec = r->data + (tail & (ring_bytes - 1));
+		struct saker_evt_hdr h;
+
+		memcpy(&h, rec, sizeof(h));
+		check_record(r, rec, tail, head - tail, cpu);
+		if (h.len < sizeof(h) || h.len > head - tail) {
+			tail = head;	/* resynchronising is impossible */
+			break;
+		}
+		tail += SAKER_RECORD_SIZE(h.len);
+	}
+	/* Pairs with the producer's load-acquire of tail. */
+	__atomic_store_n(&r->cons->tail, tail, __ATOMIC_RELEASE);
+}
+
+static int busy_test(void)
+{
+	int a = open("/dev/saker", O_RDWR), b;
+
+	if (a < 0) {
+		perror("ringcheck: open");
+		return 1;
+	}
+	b = open("/dev/saker", O_RDWR);
+	if (b >= 0 || errno != EBUSY) {
+		fprintf(stderr, "ringcheck: second open: expected EBUSY, got %s\n",
+			b >= 0 ? "success" : strerror(errno));
+		return 1;
+	}
+	close(a);
+	b = open("/dev/saker", O_RDWR);
+	if (b < 0) {
+		perror("ringcheck: open after close");
+		return 1;
+	}
+	close(b);
+	printf("ringcheck: second open got EBUSY; reopen after close works\n");
+	return 0;
+}
+
+static int check_info(int fd, struct saker_info *info)
+{
+	static struct saker_syscall_map map;
+
+	if (ioctl(fd, SAKER_IOC_GET_INFO, info)) {
+		perror("ringcheck: GET_INFO");
+		return 1;
+	}
+	if (info->abi_version != SAKER_ABI_VERSION || !info->nr_cpus ||
+	    info->ring_bytes & (info->ring_bytes - 1) ||
+	    info->page_size != (uint32_t)getpagesize()) {
+		fprintf(stderr, "ringcheck: bad info (abi %u)\n", info->abi_version);
+		return 1;
+	}
+	if (ioctl(fd, SAKER_IOC_GET_SYSCALL_MAP, &map)) {
+		perror("ringcheck: GET_SYSCALL_MAP");
+		return 1;
+	}
+	/* execve is 59 on x86_64 and produces EXECVE_19 */
+	if (map.enter_event[59] != SAKER_EVT_SYSCALL_EXECVE_19_E ||
+	    map.exit_event[59] != SAKER_EVT_SYSCALL_EXECVE_19_X) {
+		fprintf(stderr, "ringcheck: syscall map: execve -> %u/%u\n",
+			map.enter_event[59], map.exit_event[59]);
+		return 1;
+	}
+	return 0;
+}
+
+static int map_rings(int fd, const struct saker_info *info, struct ring *rings)
+{
+	size_t ps = info->page_size;
+	uint32_t c;
+
+	for (c = 0; c < info->nr_cpus; c++) {
+		void *cons = mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+				  SAKER_MMAP_OFFSET(c, SAKER_MMAP_CONSUMER));
+		void *prod = mmap(NULL, ps + 2 * info->ring_bytes, PROT_READ,
+				  MAP_SHARED, fd,
+				  SAKER_MMAP_OFFSET(c, SAKER_MMAP_PRODUCER));
+
+		if (cons == MAP_FAILED || prod == MAP_FAILED) {
+			perror("ringcheck: mmap");
+			return 1;
+		}
+		rings[c].cons = cons;
+		rings[c].prod = prod;
+		rings[c].data = (const uint8_t *)prod + ps;
+	}
+	/* The read-only mapping must not become writable. */
+	if (mprotect(rings[0].prod, ps, PROT_READ | PROT_WRITE) == 0) {
+		fprintf(stderr, "ringcheck: producer page could be made writable\n");
+		return 1;
+	}
+	return 0;
+}
+
+static void report(int fd, const struct saker_info *info, struct ring *rings)
+{
+	struct saker_cpu_stats st[256];
+	struct saker_stats_req req = { (uintptr_t)st, 256, 0 };
+	unsigned long evts = 0, full = 0, fault = 0, reent = 0, large = 0;
+	uint32_t c;
+	int t, k;
+
+	if (fd >= 0 && ioctl(fd, SAKER_IOC_GET_STATS, &req) == 0) {
+		for (c = 0; c < req.ncpus && c < 256; c++) {
+			evts += st[c].n_evts;
+			full += st[c].n_drops_full;
+			fault += st[c].n_drops_fault;
+			reent += st[c].n_drops_reentry;
+			large += st[c].n_drops_toolarge;
+		}
+	} else {
+		for (c = 0; c < info->nr_cpus; c++) {
+			evts += rings[c].prod->n_evts;
+			full += rings[c].prod->n_drops_full;
+			fault += rings[c].prod->n_drops_fault;
+			reent += rings[c].prod->n_drops_reentry;
+			large += rings[c].prod->n_drops_toolarge;
+		}
+	}
+	if (!quiet)
+		for (t = 0; t < SAKER_EVT_MAX; t++)
+			if (counts[t])
+				printf("ringcheck: type %d: %lu\n", t, counts[t]);
+	for (k = 0; k < npats; k++)
+		printf("ringcheck: pattern %u:%s: %lu\n", pats[k].type,
+		       pats[k].text, pats[k].hits);
+	printf("ringcheck: records %lu errors %lu n_evts %lu drops full %lu fault %lu reentry %lu toolarge %lu\n",
+	       records, errors, evts, full, fault, reent, large);
+}
+
+int main(int argc, char **argv)
+{
+	struct saker_info info;
+	struct ring *rings;
+	double seconds = 2;
+	int snaplen = -1, close_early = 0, opt, fd, k;
+	const char *out = NULL;
+	struct timespec t0, now;
+
+	while ((opt = getopt(argc, argv, "bt:s:f:cqw:")) != -1) {
+		switch (opt) {
+		case 'b':
+			return busy_test();
+		case 't':
+			seconds = atof(optarg);
+			break;
+		case 's':
+			snaplen = atoi(optarg);
+			break;
+		case 'f':
+			if (npats < MAX_PATTERNS && strchr(optarg, ':')) {
+				pats[npats].type = atoi(optarg);
+				pats[npats].text = strchr(optarg, ':') + 1;
+				npats++;
+			}
+			break;
+		case 'c':
+			close_early = 1;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'w':
+			out = optarg;
+			keep_records = 1;
+			break;
+		default:
+			fprintf(stderr, "usage: ringcheck [-t S] [-s N] [-f TYPE:TEXT] [-c] [-q] [-w FILE] | -b\n");
+			return 2;
+		}
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	fd = open("/dev/saker", O_RDWR);
+	if (fd < 0) {
+		perror("ringcheck: open /dev/saker");
+		return 1;
+	}
+	if (check_info(fd, &info))
+		return 1;
+	rings = calloc(info.nr_cpus, sizeof(*rings));
+	if (!rings || map_rings(fd, &info, rings))
+		return 1;
+	if (snaplen >= 0 && ioctl(fd, SAKER_IOC_SET_SNAPLEN, &snaplen)) {
+		perror("ringcheck: SET_SNAPLEN");
+		return 1;
+	}
+	if (ioctl(fd, SAKER_IOC_ENABLE)) {
+		perror("ringcheck: ENABLE");
+		return 1;
+	}
+	if (close_early) {
+		close(fd);
+		fd = -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	do {
+		uint32_t c;
+
+		for (c = 0; c < info.nr_cpus; c++)
+			drain(&rings[c], info.ring_bytes, c);
+		usleep(20000);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+	} while (!stop && (now.tv_sec - t0.tv_sec) +
+		 (now.tv_nsec - t0.tv_nsec) / 1e9 < seconds);
+	if (fd >= 0)
+		ioctl(fd, SAKER_IOC_DISABLE);
+	for (k = 0; k < (int)info.nr_cpus; k++)
+		drain(&rings[k], info.ring_bytes, k);
+	report(fd, &info, rings);
+	if (out && write_scap(out, info.nr_cpus))
+		return 1;
+	return errors ? 1 : 0;
+}

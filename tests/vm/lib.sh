@@ -1,0 +1,125 @@
+# SPDX-License-Identifier: GPL-2.0
+# Shared helpers of the VM harness (sourced by run.sh and bench.sh): find the
+# guest kernel, build saker.ko and the guest tools for it, pack a busybox
+# initramfs and boot it under QEMU (TCG), collecting the console and a second
+# serial port that carries results.
+
+VM_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+VM_DIR="$VM_ROOT/tests/vm"
+
+vm_die() {
+	echo "vm: $*" >&2
+	exit 2
+}
+
+# Everything the harness needs on the host; tools/install-deps.sh installs it.
+vm_require_tools() {
+	for t in qemu-system-x86_64 gcc make cpio gzip base64 modinfo ldd; do
+		command -v "$t" >/dev/null 2>&1 ||
+			vm_die "missing '$t' (run tools/install-deps.sh: qemu-system-x86, busybox-static, linux-image-amd64, linux-headers-amd64)"
+	done
+	VM_BUSYBOX=
+	for b in /bin/busybox /usr/bin/busybox; do
+		if [ -x "$b" ] && ! ldd "$b" >/dev/null 2>&1; then
+			VM_BUSYBOX=$b
+			break
+		fi
+	done
+	[ -n "$VM_BUSYBOX" ] || vm_die "no static busybox found (install busybox-static)"
+}
+
+# The newest /boot/vmlinuz-*-amd64 that has matching headers installed.
+vm_find_kernel() {
+	VM_KVER=
+	for k in $(ls /boot/vmlinuz-*-amd64 2>/dev/null | sort -V -r); do
+		v=${k#/boot/vmlinuz-}
+		if [ -d "/usr/src/linux-headers-$v" ] || [ -d "/lib/modules/$v/build" ]; then
+			VM_KVER=$v
+			break
+		fi
+	done
+	[ -n "$VM_KVER" ] || vm_die "no /boot/vmlinuz-*-amd64 with matching headers (install linux-image-amd64 and linux-headers-amd64)"
+	[ -r "/boot/vmlinuz-$VM_KVER" ] || vm_die "/boot/vmlinuz-$VM_KVER is not readable"
+	VM_KERNEL=/boot/vmlinuz-$VM_KVER
+	VM_KDIR=/usr/src/linux-headers-$VM_KVER
+	[ -d "$VM_KDIR" ] || VM_KDIR=/lib/modules/$VM_KVER/build
+}
+
+# saker.ko for the guest kernel (rebuilt unless driver/saker.ko matches it).
+vm_build_module() {
+	ko="$VM_ROOT/driver/saker.ko"
+	if [ ! -f "$ko" ] || [ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" != "$VM_KVER" ] ||
+		[ -n "$(find "$VM_ROOT/driver" -name '*.[ch]' -newer "$ko" | head -1)" ]; then
+		make -s -C "$VM_ROOT/driver" KDIR="$VM_KDIR" >/dev/null ||
+			vm_die "building saker.ko against $VM_KDIR failed"
+	fi
+	[ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" = "$VM_KVER" ] ||
+		vm_die "driver/saker.ko is not built for $VM_KVER"
+	VM_MODULE=$ko
+}
+
+# Static guest tools from tests/vm/guest/*.c.
+vm_build_tools() {
+	mkdir -p "$1"
+	for src in "$VM_DIR"/guest/*.c; do
+		name=$(basename "$src" .c)
+		gcc -O2 -Wall -Wextra -static -I"$VM_ROOT/driver/include/uapi" \
+			-I"$VM_ROOT/driver" -o "$1/$name" "$src" ||
+			vm_die "building guest tool $name failed (is libc6-dev installed?)"
+	done
+}
+
+# Copy a dynamically linked program and the libraries ldd names into a root.
+vm_copy_program() {
+	root=$1
+	prog=$2
+	dest=$3
+	mkdir -p "$root$(dirname "$dest")"
+	cp "$prog" "$root$dest"
+	for lib in $(ldd "$prog" 2>/dev/null | grep -o '/[^ ]*'); do
+		[ -e "$root$lib" ] && continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+
+# vm_build_initramfs OUT.gz SCRIPT [AGENT]: busybox, saker.ko, guest tools,
+# the test script (run by /init) and optionally the agent binary.
+vm_build_initramfs() {
+	out=$1
+	script=$2
+	agent=${3:-}
+	root=$(mktemp -d)
+	mkdir -p "$root/bin" "$root/sbin" "$root/etc" "$root/proc" "$root/sys" \
+		"$root/dev" "$root/tmp" "$root/root" "$root/usr/bin" "$root/home"
+	cp "$VM_BUSYBOX" "$root/bin/busybox"
+	cp "$VM_MODULE" "$root/saker.ko"
+	vm_build_tools "$root/usr/bin"
+	cp "$script" "$root/test.sh"
+	cp "$VM_DIR/guest/init" "$root/init"
+	chmod 755 "$root/init" "$root/test.sh"
+	if [ -n "$agent" ]; then
+		vm_copy_program "$root" "$agent" /usr/bin/saker
+	fi
+	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
+	printf 'root:x:0:\n' >"$root/etc/group"
+	printf 'root::19000:0:99999:7:::\n' >"$root/etc/shadow"
+	(cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) >"$out" ||
+		vm_die "packing the initramfs failed"
+	rm -rf "$root"
+}
+
+# vm_boot INITRD CONSOLE_LOG RESULT_FILE TIMEOUT_SECONDS
+vm_boot() {
+	timeout "$4" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic \
+		-no-reboot -kernel "$VM_KERNEL" -initrd "$1" \
+		-append 'console=ttyS0 panic=-1 loglevel=4 rdinit=/init' \
+		-serial "file:$2" -serial "file:$3" -monitor none \
+		</dev/null >/dev/null 2>&1
+}
+
+# Extract the base64 section NAME of a result file into OUT.
+vm_extract() {
+	sed -n "/^==BEGIN $2==/,/^==END $2==/p" "$1" | sed '1d;$d' | tr -d '\r' |
+		base64 -d >"$3" 2>/dev/null
+}

@@ -56,7 +56,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if cli.version {
-        println!("saker {}", env!("CARGO_PKG_VERSION"));
+        emit(&format!("saker {}\n", env!("CARGO_PKG_VERSION")));
         return ExitCode::SUCCESS;
     }
     if cli.list_fields {
@@ -109,36 +109,45 @@ fn run_dump(file: &std::path::Path, format: Option<&str>) -> ExitCode {
     }
 }
 
+/// Writes `text` to stdout; a closed pipe (`saker -L | head`) is not an error.
+fn emit(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
+}
+
 /// `saker --list`: prints the field catalog.
 fn run_list_fields() -> ExitCode {
     let mut text = String::new();
     if saker::filter::catalog::write_list(&mut text).is_err() {
         return ExitCode::FAILURE;
     }
-    print!("{text}");
+    emit(&text);
     ExitCode::SUCCESS
 }
 
 /// `saker -V RULES...`: loads the files in order and reports, per file, its
 /// errors and warnings.
 fn run_validate(paths: &[std::path::PathBuf]) -> ExitCode {
+    use std::fmt::Write;
     let loaded = saker::rules::load_paths(paths);
+    let mut out = String::new();
     for file in &loaded.files {
         let diags: Vec<_> = loaded.diagnostics_of(&file.name).collect();
         let errors = diags.iter().filter(|d| d.is_error()).count();
         let warnings = diags.len() - errors;
-        match (errors, warnings) {
-            (0, 0) => println!("{}: Ok", file.name),
-            (0, w) => println!("{}: Ok, with {w} warnings:", file.name),
-            (e, w) => println!("{}: {e} errors, {w} warnings:", file.name),
-        }
+        let _ = match (errors, warnings) {
+            (0, 0) => writeln!(out, "{}: Ok", file.name),
+            (0, w) => writeln!(out, "{}: Ok, with {w} warnings:", file.name),
+            (e, w) => writeln!(out, "{}: {e} errors, {w} warnings:", file.name),
+        };
         for d in diags {
-            println!("{d}");
+            let _ = writeln!(out, "{d}");
         }
     }
     for d in loaded.diagnostics.iter().filter(|d| d.location.is_none()) {
-        println!("{d}");
+        let _ = writeln!(out, "{d}");
     }
+    emit(&out);
     if loaded.has_errors() {
         ExitCode::FAILURE
     } else {
@@ -148,6 +157,7 @@ fn run_validate(paths: &[std::path::PathBuf]) -> ExitCode {
 
 /// `saker -L -r RULES...`: lists the loaded rules with their descriptions.
 fn run_list_rules(paths: &[std::path::PathBuf], expanded: bool) -> ExitCode {
+    use std::fmt::Write;
     if paths.is_empty() {
         eprintln!("saker: -L needs rule files given with -r");
         return ExitCode::from(2);
@@ -156,16 +166,18 @@ fn run_list_rules(paths: &[std::path::PathBuf], expanded: bool) -> ExitCode {
     for d in loaded.diagnostics.iter().filter(|d| d.is_error()) {
         eprintln!("{d}");
     }
-    println!("{:<50} Description", "Rule");
-    println!("{:<50} -----------", "----");
+    let mut out = String::new();
+    let _ = writeln!(out, "{:<50} Description", "Rule");
+    let _ = writeln!(out, "{:<50} -----------", "----");
     for r in &loaded.rules {
         let state = if r.enabled { "" } else { " (disabled)" };
         let desc = r.desc.split_whitespace().collect::<Vec<_>>().join(" ");
-        println!("{:<50} {desc}{state}", r.name);
+        let _ = writeln!(out, "{:<50} {desc}{state}", r.name);
         if expanded {
-            println!("    condition: {}", r.condition_text);
+            let _ = writeln!(out, "    condition: {}", r.condition_text);
         }
     }
+    emit(&out);
     if loaded.has_errors() {
         ExitCode::FAILURE
     } else {

@@ -128,8 +128,41 @@ pub fn sockaddr(b: &[u8]) -> Option<SockAddr<'_>> {
     })
 }
 
-/// Decodes a connection tuple.
+/// The IPv4 address of an IPv4-mapped IPv6 address (`::ffff:a.b.c.d`).
+pub fn v4_mapped(a: &[u8; 16]) -> Option<[u8; 4]> {
+    (a[..10].iter().all(|&c| c == 0) && a[10] == 0xff && a[11] == 0xff)
+        .then(|| [a[12], a[13], a[14], a[15]])
+}
+
+/// Decodes a connection tuple. An IPv6 tuple whose endpoints are both
+/// IPv4-mapped is decoded as IPv4, as sysdig shows it.
 pub fn socktuple(b: &[u8]) -> Option<SockTuple<'_>> {
+    match socktuple_raw(b)? {
+        SockTuple::Inet6 {
+            sip,
+            sport,
+            dip,
+            dport,
+        } => match (v4_mapped(&sip), v4_mapped(&dip)) {
+            (Some(s), Some(d)) => Some(SockTuple::Inet {
+                sip: s,
+                sport,
+                dip: d,
+                dport,
+            }),
+            _ => Some(SockTuple::Inet6 {
+                sip,
+                sport,
+                dip,
+                dport,
+            }),
+        },
+        t => Some(t),
+    }
+}
+
+/// Decodes a connection tuple as stored.
+pub fn socktuple_raw(b: &[u8]) -> Option<SockTuple<'_>> {
     let fam = *b.first()?;
     Some(match fam {
         AF_INET => SockTuple::Inet {

@@ -44,20 +44,50 @@ pub const MAX_BUF_SHOWN: usize = 80;
 
 /// What rendering can look up in the state.
 pub trait Resolve {
-    /// Type character and name of descriptor `fd` of the event's thread.
-    fn fd(&self, fd: i64) -> Option<(char, &str)>;
+    /// Type character, layer-4 character (sockets) and name of descriptor
+    /// `fd` of the event's thread.
+    fn fd(&self, fd: i64) -> Option<(char, Option<char>, &str)>;
     /// Command name of thread `tid`.
     fn comm(&self, tid: i64) -> Option<&str>;
     /// Working directory of the event's thread (with a trailing `/`).
     fn cwd(&self) -> Option<&str>;
+    /// Name of user `uid`.
+    fn user(&self, uid: u32) -> Option<&str>;
+    /// Name of group `gid`.
+    fn group(&self, gid: u32) -> Option<&str>;
 }
+
+/// Kernel-internal errnos (512 and up) that syscalls can report.
+const KERNEL_ERRNOS: [&str; 18] = [
+    "ERESTARTSYS",
+    "ERESTARTNOINTR",
+    "ERESTARTNOHAND",
+    "ENOIOCTLCMD",
+    "ERESTART_RESTARTBLOCK",
+    "EPROBE_DEFER",
+    "EOPENSTALLED",
+    "ENOPARAM",
+    "",
+    "EBADHANDLE",
+    "ENOTSYNC",
+    "EBADCOOKIE",
+    "ENOTSUPP",
+    "ETOOSMALL",
+    "ESERVERFAULT",
+    "EBADTYPE",
+    "EJUKEBOX",
+    "EIOCBQUEUED",
+];
 
 /// Name of errno `e` (positive or negative).
 pub fn errno_name(e: i64) -> Option<&'static str> {
-    ERRNO_NAMES
-        .get(e.unsigned_abs() as usize)
-        .copied()
-        .filter(|s| !s.is_empty())
+    let n = e.unsigned_abs() as usize;
+    let name = if n >= 512 {
+        KERNEL_ERRNOS.get(n - 512).copied()
+    } else {
+        ERRNO_NAMES.get(n).copied()
+    };
+    name.filter(|s| !s.is_empty())
 }
 
 const SIGNALS: [&str; 32] = [
@@ -228,7 +258,10 @@ pub fn param(e: &EventView<'_>, i: usize, res: Option<&dyn Resolve>, out: &mut S
 
 fn typed(ty: ParamType, pp: ParamPrint, b: &[u8], res: Option<&dyn Resolve>, out: &mut String) {
     use ParamType as P;
-    if b.is_empty() && !matches!(ty, P::Bytebuf | P::Charbuf | P::Fspath | P::Fsrelpath) {
+    if b.is_empty() {
+        if matches!(ty, P::Socktuple | P::Sockaddr) {
+            out.push_str("NULL");
+        }
         return;
     }
     match ty {
@@ -248,8 +281,11 @@ fn typed(ty: ParamType, pp: ParamPrint, b: &[u8], res: Option<&dyn Resolve>, out
                 if let Some(n) = errno_name(v) {
                     let _ = write!(out, "({n})");
                 }
-            } else if let Some((c, name)) = res.and_then(|r| r.fd(v)) {
-                let _ = write!(out, "(<{c}>{name})");
+            } else if let Some((c, l4, name)) = res.and_then(|r| r.fd(v)) {
+                let _ = match l4 {
+                    Some(l) => write!(out, "(<{c}{l}>{name})"),
+                    None => write!(out, "(<{c}>{name})"),
+                };
             }
         }
         P::Pid => {
@@ -285,11 +321,31 @@ fn typed(ty: ParamType, pp: ParamPrint, b: &[u8], res: Option<&dyn Resolve>, out
                 }
             }
         }
-        P::Uint8 | P::Uint16 | P::Uint32 | P::Uint64 | P::Uid | P::Gid | P::Sigset | P::Reltime => {
+        // sysdig prints 64-bit unsigned decimals as signed.
+        P::Uint64 => number(params::uint(b).unwrap_or(0), true, pp.fmt, out),
+        P::Uid | P::Gid => {
+            let v = params::uint(b).unwrap_or(0);
+            let _ = write!(out, "{v}");
+            let name = res.and_then(|r| {
+                if ty == P::Uid {
+                    r.user(v as u32)
+                } else {
+                    r.group(v as u32)
+                }
+            });
+            if let Some(n) = name {
+                let _ = write!(out, "({n})");
+            }
+        }
+        P::Uint8 | P::Uint16 | P::Uint32 | P::Sigset => {
             number(params::uint(b).unwrap_or(0), false, pp.fmt, out)
         }
-        P::Charbuf | P::Fspath => out.push_str(&String::from_utf8_lossy(params::str_bytes(b))),
-        P::Fsrelpath => {
+        P::Reltime => {
+            let v = params::uint(b).unwrap_or(0);
+            let _ = write!(out, "{v}({}s)", v as f64 / 1e9);
+        }
+        P::Charbuf => out.push_str(&String::from_utf8_lossy(params::str_bytes(b))),
+        P::Fspath | P::Fsrelpath => {
             let s = String::from_utf8_lossy(params::str_bytes(b));
             out.push_str(&s);
             if !s.starts_with('/') {
@@ -352,7 +408,7 @@ fn fdlist(b: &[u8], res: Option<&dyn Resolve>, out: &mut String) {
             out.push(' ');
         }
         first = false;
-        let c = res.and_then(|r| r.fd(fd)).map(|(c, _)| c);
+        let c = res.and_then(|r| r.fd(fd)).map(|(c, _, _)| c);
         let _ = match c {
             Some(c) => write!(out, "{fd}:{c}{fl:x}"),
             None => write!(out, "{fd}:{fl:x}"),

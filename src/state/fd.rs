@@ -89,6 +89,29 @@ pub struct Fd {
     pub name: String,
     /// Open flags (`PPM_O_*`), 0 if unknown.
     pub flags: u32,
+    /// Layer-4 protocol of sockets (`SCAP_L4_*`: 2 tcp, 3 udp, 4 icmp, 5 raw;
+    /// 0 unknown).
+    pub l4: u8,
+    /// The layer-4 protocol a socket will have once connected, from its
+    /// socket() type.
+    pub l4_hint: u8,
+}
+
+/// `SCAP_L4_TCP`.
+pub const L4_TCP: u8 = 2;
+/// `SCAP_L4_UDP`.
+pub const L4_UDP: u8 = 3;
+
+/// The character sysdig appends to the type character for a layer-4
+/// protocol (`<4t>`, `<6u>`).
+pub fn l4char(l4: u8) -> Option<char> {
+    match l4 {
+        2 => Some('t'),
+        3 => Some('u'),
+        4 => Some('i'),
+        5 => Some('r'),
+        _ => None,
+    }
 }
 
 /// Renders an IPv4 endpoint pair as sysdig does (`1.2.3.4:5->6.7.8.9:10`).
@@ -114,8 +137,20 @@ pub fn ipv6_tuple(sip: [u8; 16], sport: u16, dip: [u8; 16], dport: u16) -> Strin
 }
 
 impl Fd {
+    /// A descriptor of type `ty` named `name`, with no flags or protocol.
+    pub fn new(ty: FdType, name: impl Into<String>) -> Fd {
+        Fd {
+            ty,
+            name: name.into(),
+            flags: 0,
+            l4: 0,
+            l4_hint: 0,
+        }
+    }
+
     /// The state entry of a descriptor from a capture's fd list.
     pub fn from_meta(info: &FdInfo) -> Fd {
+        let mut l4 = 0;
         let (ty, name, flags) = match &info.kind {
             FdKind::File {
                 name, open_flags, ..
@@ -125,28 +160,50 @@ impl Fd {
                 dip,
                 sport,
                 dport,
-                ..
-            } => (
-                FdType::Ipv4,
-                ipv4_tuple(sip.to_le_bytes(), *sport, dip.to_le_bytes(), *dport),
-                0,
-            ),
-            FdKind::Ipv4ServerSocket { ip, port, .. } => (
-                FdType::Ipv4,
-                format!("{}:{}", Ipv4Addr::from(ip.to_le_bytes()), port),
-                0,
-            ),
+                l4proto,
+            } => {
+                l4 = *l4proto;
+                // Shown client first: the endpoint with the lower port is
+                // taken as the server.
+                let (s, sp, d, dp) = if sport < dport {
+                    (dip, *dport, sip, *sport)
+                } else {
+                    (sip, *sport, dip, *dport)
+                };
+                (
+                    FdType::Ipv4,
+                    ipv4_tuple(s.to_le_bytes(), sp, d.to_le_bytes(), dp),
+                    0,
+                )
+            }
+            FdKind::Ipv4ServerSocket { ip, port, l4proto } => {
+                l4 = *l4proto;
+                (
+                    FdType::Ipv4,
+                    format!("{}:{}", Ipv4Addr::from(ip.to_le_bytes()), port),
+                    0,
+                )
+            }
             FdKind::Ipv6Socket {
                 sip,
                 dip,
                 sport,
                 dport,
-                ..
-            } => (FdType::Ipv6, ipv6_tuple(*sip, *sport, *dip, *dport), 0),
-            FdKind::Ipv6ServerSocket { ip, port, .. } => {
+                l4proto,
+            } => {
+                l4 = *l4proto;
+                let name = if sport < dport {
+                    ipv6_tuple(*dip, *dport, *sip, *sport)
+                } else {
+                    ipv6_tuple(*sip, *sport, *dip, *dport)
+                };
+                (FdType::Ipv6, name, 0)
+            }
+            FdKind::Ipv6ServerSocket { ip, port, l4proto } => {
+                l4 = *l4proto;
                 (FdType::Ipv6, format!("{}:{}", Ipv6Addr::from(*ip), port), 0)
             }
-            FdKind::UnixSocket { name, .. } => (FdType::Unix, name.clone(), 0),
+            FdKind::UnixSocket { name, .. } => (FdType::Unix, name.trim_end().to_string(), 0),
             FdKind::Named { fd_type, name } => {
                 let ty = match fd_type {
                     1 => FdType::File,
@@ -163,7 +220,13 @@ impl Fd {
                 (ty, name.clone(), 0)
             }
         };
-        Fd { ty, name, flags }
+        Fd {
+            ty,
+            name,
+            flags,
+            l4,
+            l4_hint: 0,
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Applying events to the state: thread creation by clone/fork, execve,
 //! procexit, and descriptor changes by open/socket/connect/accept/bind/dup/close.
 
-use super::fd::{ipv4_tuple, ipv6_tuple, Fd, FdType};
+use super::fd::{ipv4_tuple, ipv6_tuple, Fd, FdType, L4_TCP, L4_UDP};
 use super::thread::{with_slash, Thread};
 use super::State;
 use crate::event::params::{self, SockAddr, SockTuple};
@@ -11,6 +11,8 @@ use crate::event::view::EventView;
 
 /// `PPM_CL_CLONE_THREAD`.
 const PPM_CL_CLONE_THREAD: u32 = 1 << 14;
+/// `PPM_O_DIRECTORY`.
+const PPM_O_DIRECTORY: u32 = 1 << 10;
 /// `PPM_AT_FDCWD` as sysdig passes it.
 const AT_FDCWD: i64 = -100;
 
@@ -126,6 +128,15 @@ impl State {
         }
         let ty = e.event_type();
         let tid = e.tid();
+        if is_clone_exit(ty) && param_int(e, "res") == Some(0) {
+            // The child's own clone exit records it (with its fds) before
+            // any placeholder could.
+            self.clone_exit(e);
+            if let Some(t) = self.threads.get_mut(tid) {
+                t.last_ts = e.ts();
+            }
+            return EventFd::default();
+        }
         if self.threads.get(tid).is_none() && !creates_no_thread(ty) {
             self.threads.insert(Thread {
                 tid,
@@ -202,6 +213,12 @@ impl State {
         if res > 0 && self.threads.get(child_tid).is_some() {
             return;
         }
+        // A parent in a pid namespace sees the child's namespace pid: the
+        // child is recorded from its own event instead.
+        let vpid = param_int(e, "vpid");
+        if res > 0 && vpid.is_some_and(|v| v >= 0 && Some(v) != param_int(e, "pid")) {
+            return;
+        }
         let parent = if res == 0 {
             param_int(e, "ptid").and_then(|p| self.threads.get(p as u64))
         } else {
@@ -240,7 +257,14 @@ impl State {
             last_ts: e.ts(),
             last_enter: Vec::new(),
         };
-        let new_process = !is_thread && pid == child_tid;
+        // The fd table is copied once: when the child is first recorded.
+        let new_process = !is_thread && pid == child_tid && self.threads.get(child_tid).is_none();
+        if pid != child_tid && self.threads.get(pid).is_none() {
+            // A thread of a process not yet known: the process is known now.
+            let mut main = child.clone();
+            main.tid = pid;
+            self.threads.insert(main);
+        }
         self.threads.insert(child);
         if new_process {
             if let Some(ppid) = parent_pid {
@@ -318,20 +342,19 @@ impl State {
                     .or_else(|| enter.and_then(|v| param_int(&v, "flags")))
                     .unwrap_or(0) as u32;
                 let path = resolve_path(&dir, &name);
-                let ty = if flags & (1 << 11) != 0 {
-                    // PPM_O_DIRECTORY
+                let ty = if flags & PPM_O_DIRECTORY != 0 {
                     FdType::Directory
                 } else {
                     FdType::File
                 };
                 Fd {
-                    ty,
-                    name: path,
                     flags,
+                    ..Fd::new(ty, path)
                 }
             }
             id::SOCKET_SOCKET_X => {
                 let domain = enter.and_then(|v| param_int(&v, "domain")).unwrap_or(0);
+                let stype = enter.and_then(|v| param_int(&v, "type")).unwrap_or(0);
                 let ty = match domain {
                     1 => FdType::Unix,
                     2 => FdType::Ipv4,
@@ -339,16 +362,40 @@ impl State {
                     16 => FdType::Netlink,
                     _ => FdType::Unknown,
                 };
+                let l4_hint = match stype & 0xf {
+                    1 => L4_TCP,
+                    2 => L4_UDP,
+                    _ => 0,
+                };
                 Fd {
-                    ty,
-                    name: String::new(),
-                    flags: 0,
+                    l4_hint,
+                    ..Fd::new(ty, "")
                 }
+            }
+            id::SYSCALL_PIPE_X | id::SOCKET_SOCKETPAIR_X => {
+                let kind = if ty == id::SYSCALL_PIPE_X {
+                    FdType::Pipe
+                } else {
+                    FdType::Unix
+                };
+                let table = self.threads.fds_mut(tid);
+                for name in ["fd1", "fd2"] {
+                    if let Some(f) = param_int(e, name).filter(|f| *f >= 0) {
+                        table.insert(f, Fd::new(kind.clone(), ""));
+                    }
+                }
+                return None;
             }
             id::SOCKET_ACCEPT_X
             | id::SOCKET_ACCEPT4_X
             | id::SOCKET_ACCEPT_5_X
-            | id::SOCKET_ACCEPT4_5_X => tuple_fd(e.param_by_name("tuple")),
+            | id::SOCKET_ACCEPT4_5_X => {
+                let mut f = tuple_fd(e.param_by_name("tuple"));
+                if f.ty != FdType::Unix {
+                    f.l4 = L4_TCP;
+                }
+                f
+            }
             id::SYSCALL_DUP_X => {
                 let old =
                     param_int(e, "oldfd").or_else(|| enter.and_then(|v| param_int(&v, "fd")))?;
@@ -356,7 +403,14 @@ impl State {
                 self.threads.fds_mut(tid).insert(fd, f);
                 return Some(fd);
             }
-            _ => return Some(fd),
+            _ => match e.name() {
+                "eventfd" => Fd::new(FdType::Event, ""),
+                "signalfd" => Fd::new(FdType::Signal, ""),
+                "timerfd_create" => Fd::new(FdType::Timer, ""),
+                "inotify_init" => Fd::new(FdType::Inotify, ""),
+                "epoll_create" => Fd::new(FdType::EventPoll, ""),
+                _ => return Some(fd),
+            },
         };
         self.threads.fds_mut(tid).insert(fd, entry);
         Some(fd)
@@ -369,31 +423,39 @@ impl State {
         match e.event_type() {
             id::SYSCALL_CLOSE_X if res >= 0 => self.closed = Some((tid, fd)),
             id::SOCKET_CONNECT_X if res >= 0 || res == -115 => {
-                let f = tuple_fd(e.param_by_name("tuple"));
+                let mut f = tuple_fd(e.param_by_name("tuple"));
                 if !f.name.is_empty() {
+                    let old = self.fd(tid, fd);
+                    f.l4 = old.map_or(0, |o| if o.l4 != 0 { o.l4 } else { o.l4_hint });
+                    if f.ty == FdType::Unix {
+                        f.l4 = 0;
+                    }
                     self.threads.fds_mut(tid).insert(fd, f);
                 }
             }
             id::SOCKET_BIND_X if res >= 0 => {
                 let addr = e.param_by_name("addr").and_then(params::sockaddr);
-                let f = match addr {
-                    Some(SockAddr::Inet(ip, port)) => Fd {
-                        ty: FdType::Ipv4,
-                        name: format!("{}:{}", std::net::Ipv4Addr::from(ip), port),
-                        flags: 0,
-                    },
-                    Some(SockAddr::Inet6(ip, port)) => Fd {
-                        ty: FdType::Ipv6,
-                        name: format!("{}:{}", std::net::Ipv6Addr::from(ip), port),
-                        flags: 0,
-                    },
-                    Some(SockAddr::Unix(p)) => Fd {
-                        ty: FdType::Unix,
-                        name: String::from_utf8_lossy(p).into_owned(),
-                        flags: 0,
-                    },
+                let mut f = match addr {
+                    Some(SockAddr::Inet(ip, port)) => Fd::new(
+                        FdType::Ipv4,
+                        format!("{}:{}", std::net::Ipv4Addr::from(ip), port),
+                    ),
+                    Some(SockAddr::Inet6(ip, port)) => Fd::new(
+                        FdType::Ipv6,
+                        format!("{}:{}", std::net::Ipv6Addr::from(ip), port),
+                    ),
+                    Some(SockAddr::Unix(p)) => {
+                        Fd::new(FdType::Unix, String::from_utf8_lossy(p).into_owned())
+                    }
                     _ => return,
                 };
+                f.l4_hint = self.fd(tid, fd).map_or(0, |o| o.l4_hint);
+                // A socket bound to a port is a server of its protocol.
+                if !matches!(addr, Some(SockAddr::Inet(_, 0) | SockAddr::Inet6(_, 0)))
+                    && f.ty != FdType::Unix
+                {
+                    f.l4 = f.l4_hint;
+                }
                 self.threads.fds_mut(tid).insert(fd, f);
             }
             _ => {}
@@ -409,31 +471,17 @@ fn tuple_fd(b: Option<&[u8]>) -> Fd {
             sport,
             dip,
             dport,
-        }) => Fd {
-            ty: FdType::Ipv4,
-            name: ipv4_tuple(sip, sport, dip, dport),
-            flags: 0,
-        },
+        }) => Fd::new(FdType::Ipv4, ipv4_tuple(sip, sport, dip, dport)),
         Some(SockTuple::Inet6 {
             sip,
             sport,
             dip,
             dport,
-        }) => Fd {
-            ty: FdType::Ipv6,
-            name: ipv6_tuple(sip, sport, dip, dport),
-            flags: 0,
-        },
-        Some(SockTuple::Unix { path, .. }) => Fd {
-            ty: FdType::Unix,
-            name: String::from_utf8_lossy(path).into_owned(),
-            flags: 0,
-        },
-        _ => Fd {
-            ty: FdType::Unknown,
-            name: String::new(),
-            flags: 0,
-        },
+        }) => Fd::new(FdType::Ipv6, ipv6_tuple(sip, sport, dip, dport)),
+        Some(SockTuple::Unix { path, .. }) => {
+            Fd::new(FdType::Unix, String::from_utf8_lossy(path).into_owned())
+        }
+        _ => Fd::new(FdType::Unknown, ""),
     }
 }
 

@@ -9,6 +9,7 @@ pub mod user;
 
 use crate::event::render::Resolve;
 use crate::event::view::EventView;
+use crate::state::fd::l4char;
 use crate::state::thread::Thread;
 use crate::state::State;
 
@@ -32,15 +33,21 @@ impl Ctx<'_> {
 }
 
 impl Resolve for Ctx<'_> {
-    fn fd(&self, fd: i64) -> Option<(char, &str)> {
+    fn fd(&self, fd: i64) -> Option<(char, Option<char>, &str)> {
         let f = self.state.fd(self.evt.tid(), fd)?;
-        Some((f.ty.typechar(), f.name.as_str()))
+        Some((f.ty.typechar(), l4char(f.l4), f.name.as_str()))
     }
     fn comm(&self, tid: i64) -> Option<&str> {
         self.state.thread(tid as u64).map(|t| t.comm.as_str())
     }
     fn cwd(&self) -> Option<&str> {
         self.thread().map(|t| t.cwd.as_str())
+    }
+    fn user(&self, uid: u32) -> Option<&str> {
+        self.state.users.get(&uid).map(String::as_str)
+    }
+    fn group(&self, gid: u32) -> Option<&str> {
+        self.state.groups.get(&gid).map(String::as_str)
     }
 }
 

@@ -8,6 +8,9 @@ use super::session::{Backoff, Session};
 use super::Error;
 use crate::sys::Device;
 
+/// Most ring snapshots read after capture is disabled.
+const DRAIN_ROUNDS: u32 = 64;
+
 /// What a capture loop did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
@@ -29,18 +32,19 @@ fn record_tid(data: &[u8]) -> u64 {
 }
 
 /// Reads one snapshot of every ring into `sink`. Returns the bytes that were
-/// waiting (zero if all rings were empty).
+/// waiting (zero if all rings were empty) and the events passed to the sink.
 fn pump<E, F>(
     m: &mut Merger,
     skip_tid: Option<u64>,
     sum: &mut Summary,
     sink: &mut F,
-) -> Result<u64, E>
+) -> Result<(u64, u64), E>
 where
     E: From<Error>,
     F: FnMut(u16, &[u8]) -> Result<(), E>,
 {
     let bytes = m.refill()?;
+    let before = sum.events;
     while let Some(ev) = m.next_event()? {
         if skip_tid.is_some_and(|t| t == record_tid(ev.data)) {
             sum.own_events += 1;
@@ -50,7 +54,7 @@ where
         sum.events += 1;
     }
     m.release();
-    Ok(bytes)
+    Ok((bytes, sum.events - before))
 }
 
 /// Enables capture and passes every event, merged across CPUs, to `sink`
@@ -74,7 +78,9 @@ where
     session.enable()?;
     let looped = (|| {
         while !stop() {
-            if pump(session.merger(), skip_tid, &mut sum, &mut sink)? == 0 {
+            // Only the capturer's own events (its sleeps) count as idle, or
+            // each sleep would wake the next one at once.
+            if pump(session.merger(), skip_tid, &mut sum, &mut sink)?.1 == 0 {
                 backoff.idle();
             } else {
                 backoff.reset();
@@ -86,7 +92,13 @@ where
     let disabled = session.disable();
     looped?;
     disabled?;
-    while pump(session.merger(), skip_tid, &mut sum, &mut sink)? != 0 {}
+    // Bounded: a producer that kept writing after the disable must not keep
+    // the capture from finishing.
+    for _ in 0..DRAIN_ROUNDS {
+        if pump(session.merger(), skip_tid, &mut sum, &mut sink)?.0 == 0 {
+            break;
+        }
+    }
     sum.per_cpu = match session.stats() {
         Ok(s) => s,
         Err(_) => session.merger().ring_counters(),

@@ -8,6 +8,7 @@
 
 pub mod abi;
 pub mod capture;
+pub mod config;
 pub mod event;
 pub mod filter;
 pub mod output;

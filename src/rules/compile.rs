@@ -49,6 +49,10 @@ pub struct CompiledRule {
 /// How deep lists may nest in lists and macros in macros.
 const MAX_NESTING: usize = 64;
 
+/// How many nodes and list values one expanded condition may have (macros
+/// used twice per level would otherwise grow it exponentially).
+pub const MAX_EXPANDED: usize = 200_000;
+
 struct Compiler<'a> {
     set: &'a RuleSet,
     files: &'a Files,
@@ -57,6 +61,9 @@ struct Compiler<'a> {
     used_macros: HashSet<String>,
     used_lists: HashSet<String>,
     diags: Vec<Diagnostic>,
+    budget: usize,
+    macro_sizes: HashMap<String, usize>,
+    list_sizes: HashMap<String, usize>,
 }
 
 /// Compiles `set`; returns the rules that compiled and every diagnostic.
@@ -69,6 +76,9 @@ pub fn compile(set: &RuleSet, files: &Files) -> (Vec<CompiledRule>, Vec<Diagnost
         used_macros: HashSet::new(),
         used_lists: HashSet::new(),
         diags: Vec::new(),
+        budget: MAX_EXPANDED,
+        macro_sizes: HashMap::new(),
+        list_sizes: HashMap::new(),
     };
     for m in &set.macros {
         let item = ItemRef {
@@ -85,7 +95,9 @@ pub fn compile(set: &RuleSet, files: &Files) -> (Vec<CompiledRule>, Vec<Diagnost
         };
         if let Some(Ok(e)) = c.macros.get(&m.name).cloned() {
             let mut stack = vec![m.name.clone()];
-            let expanded = c.expand(&e, &mut stack, &item);
+            let Some(expanded) = c.expand_root(&e, &mut stack, &item, m.at) else {
+                continue;
+            };
             let mut problems = Vec::new();
             check(&expanded, &mut problems);
             c.report_problems(problems, &item, false);
@@ -244,7 +256,7 @@ impl Compiler<'_> {
             }
         };
         let errors_before = self.diags.iter().filter(|d| d.is_error()).count();
-        let expanded = self.expand(&full, &mut Vec::new(), &item);
+        let expanded = self.expand_root(&full, &mut Vec::new(), &item, r.at)?;
         if self.diags.iter().filter(|d| d.is_error()).count() > errors_before {
             return None;
         }
@@ -312,9 +324,103 @@ impl Compiler<'_> {
         }
     }
 
+    /// Expands a whole condition within the size budget.
+    fn expand_root(
+        &mut self,
+        e: &Expr,
+        stack: &mut Vec<String>,
+        item: &ItemRef,
+        at: Origin,
+    ) -> Option<Expr> {
+        self.budget = MAX_EXPANDED;
+        let fits = self.expr_size(e, &mut Vec::new()) <= MAX_EXPANDED;
+        let out = if fits {
+            self.expand(e, stack, item)
+        } else {
+            self.budget = 0;
+            e.clone()
+        };
+        if self.budget == 0 {
+            let msg = format!("Condition expands to more than {MAX_EXPANDED} nodes and values");
+            let loc = Some(self.files.location(at.file, at.start));
+            self.push(Severity::Error, Code::CompileCondition, msg, loc, item);
+            return None;
+        }
+        Some(out)
+    }
+
+    /// The number of nodes and list values `e` expands to, saturating;
+    /// computed from memoized macro and list sizes without expanding.
+    fn expr_size(&mut self, e: &Expr, visiting: &mut Vec<String>) -> usize {
+        match &e.kind {
+            ExprKind::And(v) | ExprKind::Or(v) => v.iter().fold(1usize, |acc, x| {
+                acc.saturating_add(self.expr_size(x, visiting))
+            }),
+            ExprKind::Not(x) => self.expr_size(x, visiting).saturating_add(1),
+            ExprKind::Exists(_) => 1,
+            ExprKind::Macro(name) => self.macro_size(name, visiting),
+            ExprKind::Compare { rhs, .. } => {
+                let vals: &[Value] = match rhs {
+                    Rhs::List(v, _) => v,
+                    Rhs::Value(v) => std::slice::from_ref(v),
+                    Rhs::Field(_) => &[],
+                };
+                vals.iter().fold(1usize, |acc, v| {
+                    acc.saturating_add(self.value_size(v, &mut Vec::new()))
+                })
+            }
+        }
+    }
+
+    fn macro_size(&mut self, name: &str, visiting: &mut Vec<String>) -> usize {
+        if let Some(&n) = self.macro_sizes.get(name) {
+            return n;
+        }
+        let body = match self.macros.get(name) {
+            Some(Ok(b)) if !visiting.iter().any(|v| v == name) => b.clone(),
+            _ => return 1,
+        };
+        visiting.push(name.to_string());
+        let n = self.expr_size(&body, visiting);
+        visiting.pop();
+        self.macro_sizes.insert(name.to_string(), n);
+        n
+    }
+
+    fn value_size(&mut self, v: &Value, visiting: &mut Vec<String>) -> usize {
+        if v.quoted {
+            return 1;
+        }
+        if let Some(&n) = self.list_sizes.get(&v.text) {
+            return n;
+        }
+        let set = self.set;
+        let Some(l) = set.list(&v.text) else { return 1 };
+        if visiting.iter().any(|x| x == &l.name) {
+            return 1;
+        }
+        visiting.push(l.name.clone());
+        let mut n = 0usize;
+        for i in &l.items {
+            let item = Value {
+                text: i.text.clone(),
+                quoted: i.quoted,
+                span: v.span,
+            };
+            n = n.saturating_add(self.value_size(&item, visiting));
+        }
+        visiting.pop();
+        self.list_sizes.insert(l.name.clone(), n);
+        n
+    }
+
     /// Expands macros and lists below `e`. `stack` holds the macros being
     /// expanded, to catch cycles.
     fn expand(&mut self, e: &Expr, stack: &mut Vec<String>, item: &ItemRef) -> Expr {
+        if self.budget == 0 {
+            return e.clone();
+        }
+        self.budget -= 1;
         let kind = match &e.kind {
             ExprKind::And(v) => {
                 ExprKind::And(v.iter().map(|x| self.expand(x, stack, item)).collect())
@@ -400,6 +506,10 @@ impl Compiler<'_> {
     fn resolve_values(&mut self, vals: &[Value], depth: usize) -> Vec<Value> {
         let mut out = Vec::new();
         for v in vals {
+            if self.budget == 0 {
+                break;
+            }
+            self.budget -= 1;
             let set = self.set;
             match set
                 .list(&v.text)
@@ -488,7 +598,11 @@ fn value_ok(ty: FieldType, text: &str) -> bool {
         FieldType::Bool => matches!(t, "true" | "false" | "0" | "1"),
         FieldType::IpAddr => t.parse::<IpAddr>().is_ok(),
         FieldType::IpNet => match t.split_once('/') {
-            Some((a, n)) => a.parse::<IpAddr>().is_ok() && n.parse::<u8>().is_ok_and(|n| n <= 128),
+            Some((a, n)) => match (a.parse::<IpAddr>(), n.parse::<u8>()) {
+                (Ok(IpAddr::V4(_)), Ok(n)) => n <= 32,
+                (Ok(IpAddr::V6(_)), Ok(n)) => n <= 128,
+                _ => false,
+            },
             None => t.parse::<IpAddr>().is_ok(),
         },
         _ => true,
@@ -536,4 +650,98 @@ fn check(e: &Expr, problems: &mut Vec<Problem>) {
         }
         _ => {}
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::Loader;
+
+    fn load(text: &str) -> Vec<String> {
+        let mut l = Loader::new();
+        l.load_str("t.yaml", text);
+        l.finish()
+            .diagnostics
+            .iter()
+            .map(|d| d.message.clone())
+            .collect()
+    }
+
+    #[test]
+    fn exponential_macros_and_lists_are_bounded() {
+        let mut text = String::from("- macro: m0\n  condition: proc.name = a\n");
+        for i in 1..40 {
+            text.push_str(&format!(
+                "- macro: m{i}\n  condition: m{p} and m{p}\n",
+                p = i - 1
+            ));
+        }
+        text.push_str("- rule: r\n  desc: d\n  condition: evt.type = open and m39\n  output: o\n  priority: INFO\n");
+        let msgs = load(&text);
+        assert!(
+            msgs.iter().any(|m| m.contains("expands to more than")),
+            "{msgs:?}"
+        );
+        let mut text = String::from("- list: l0\n  items: [a, b]\n");
+        for i in 1..40 {
+            text.push_str(&format!("- list: l{i}\n  items: [l{p}, l{p}]\n", p = i - 1));
+        }
+        text.push_str("- rule: r\n  desc: d\n  condition: evt.type = open and proc.name in (l39)\n  output: o\n  priority: INFO\n");
+        let msgs = load(&text);
+        assert!(
+            msgs.iter().any(|m| m.contains("expands to more than")),
+            "{msgs:?}"
+        );
+    }
+
+    #[test]
+    fn compile_error_table() {
+        let rule = |cond: &str| {
+            format!("- rule: r\n  desc: d\n  condition: {cond}\n  output: o\n  priority: INFO\n")
+        };
+        let cases = [
+            (
+                rule("evt.type = open and nope"),
+                "Undefined macro 'nope' used in filter.",
+            ),
+            (
+                rule("evt.type = open and proc.nobody = 1"),
+                "filter_check called with nonexistent field proc.nobody",
+            ),
+            (
+                rule("evt.type = open and proc.pid contains 1"),
+                "Operator 'contains' is not supported by field proc.pid of type INT64",
+            ),
+            (
+                rule("evt.type = open and proc.pid = abc"),
+                "Value 'abc' is not valid for field proc.pid of type INT64",
+            ),
+            (
+                rule("evt.type = open and fd.snet in (10.0.0.0/33)"),
+                "Value '10.0.0.0/33' is not valid for field fd.snet of type IPNET",
+            ),
+            (
+                rule("evt.type = open and proc.name[1] = x"),
+                "Invalid use of field proc.name[1]: field does not take an argument",
+            ),
+            (
+                rule("evt.type = open and evt.arg = x"),
+                "Invalid use of field evt.arg: field requires an argument",
+            ),
+            (
+                format!(
+                    "- macro: a\n  condition: b\n- macro: b\n  condition: a\n{}",
+                    rule("evt.type = open and a")
+                ),
+                "Macro 'a' refers to itself.",
+            ),
+            (
+                rule("evt.type = open and len(proc.pid) > 1"),
+                "Transformer len() needs a string field, not INT64",
+            ),
+        ];
+        for (text, want) in cases {
+            let msgs = load(&text);
+            assert!(msgs.iter().any(|m| m == want), "{text}\n{msgs:?}");
+        }
+    }
 }

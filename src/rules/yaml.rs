@@ -202,13 +202,29 @@ enum Frame {
     Map(Vec<(Node, Node)>, Option<Node>, Pos, usize),
 }
 
+/// How deep collections may nest.
+pub const MAX_DEPTH: usize = 128;
+
+/// How many nodes a file may hold once aliases are copied in.
+pub const MAX_NODES: usize = 500_000;
+
+/// The number of nodes in `n`'s tree.
+fn size(n: &Node) -> usize {
+    match &n.kind {
+        NodeKind::Scalar(..) => 1,
+        NodeKind::Seq(v) => 1 + v.iter().map(size).sum::<usize>(),
+        NodeKind::Map(v) => 1 + v.iter().map(|(k, v)| size(k) + size(v)).sum::<usize>(),
+    }
+}
+
 /// Parses `text`; positions are reported against `original`, which has the
 /// same length and line structure up to joined lines.
 fn parse_strict(text: &str, original: &str) -> Result<Vec<Node>, YamlError> {
     let positions = Positions::new(original);
     let mut docs = Vec::new();
     let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: HashMap<usize, Node> = HashMap::new();
+    let mut anchors: HashMap<usize, (Node, usize)> = HashMap::new();
+    let mut nodes = 0usize;
     for ev in Parser::new_from_str(text) {
         let (ev, span): (Event, Span) = ev.map_err(|e| YamlError {
             message: e.info().to_string(),
@@ -216,6 +232,14 @@ fn parse_strict(text: &str, original: &str) -> Result<Vec<Node>, YamlError> {
         })?;
         let start = positions.pos(&span.start);
         let end = positions.pos(&span.end);
+        let too = |what: &str| YamlError {
+            message: format!("document too large: {what}"),
+            pos: start,
+        };
+        nodes += 1;
+        if nodes > MAX_NODES {
+            return Err(too("too many nodes"));
+        }
         let node = match ev {
             Event::Scalar(value, style, anchor, _) => {
                 let style = match style {
@@ -231,12 +255,18 @@ fn parse_strict(text: &str, original: &str) -> Result<Vec<Node>, YamlError> {
                     end,
                 };
                 if anchor > 0 {
-                    anchors.insert(anchor, n.clone());
+                    anchors.insert(anchor, (n.clone(), 1));
                 }
                 n
             }
             Event::Alias(id) => match anchors.get(&id) {
-                Some(n) => n.clone(),
+                Some((n, sz)) => {
+                    nodes += sz;
+                    if nodes > MAX_NODES {
+                        return Err(too("aliases expand to too many nodes"));
+                    }
+                    n.clone()
+                }
                 None => {
                     return Err(YamlError {
                         message: "unknown anchor".into(),
@@ -244,6 +274,9 @@ fn parse_strict(text: &str, original: &str) -> Result<Vec<Node>, YamlError> {
                     })
                 }
             },
+            Event::SequenceStart(..) | Event::MappingStart(..) if stack.len() >= MAX_DEPTH => {
+                return Err(too("collections nested too deeply"));
+            }
             Event::SequenceStart(anchor, _) => {
                 stack.push(Frame::Seq(Vec::new(), start, anchor));
                 continue;
@@ -260,7 +293,8 @@ fn parse_strict(text: &str, original: &str) -> Result<Vec<Node>, YamlError> {
                 };
                 let n = Node { kind, start, end };
                 if anchor > 0 {
-                    anchors.insert(anchor, n.clone());
+                    let sz = size(&n);
+                    anchors.insert(anchor, (n.clone(), sz));
                 }
                 n
             }
@@ -323,6 +357,18 @@ mod tests {
             "mapping values are not allowed in this context"
         );
         assert_eq!((err.pos.line, err.pos.col), (1, 11));
+        let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+        // saphyr's own recursion limit or ours, whichever comes first.
+        assert!(parse_documents(&deep).is_err());
+        let mut laughs = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..12 {
+            let p = i - 1;
+            laughs.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n"));
+        }
+        assert!(parse_documents(&laughs)
+            .unwrap_err()
+            .message
+            .contains("too many nodes"));
         let docs = parse_documents("a: &x [1]\nb: *x\n").unwrap();
         assert_eq!(
             docs[0].get("b").unwrap().kind,

@@ -49,6 +49,7 @@ pub struct Replay {
     pub state: State,
     num: u64,
     leading: bool,
+    transient: Option<String>,
 }
 
 impl Replay {
@@ -58,6 +59,7 @@ impl Replay {
             state: State::from_metadata(meta),
             num: 0,
             leading: true,
+            transient: None,
         }
     }
 
@@ -73,6 +75,7 @@ impl Replay {
             self.leading = false;
         }
         let efd = self.state.update(e);
+        self.transient = efd.transient;
         let internal = e.info().is_some_and(|i| i.category == Category::Internal);
         if internal || hidden_leading {
             return None;
@@ -82,6 +85,7 @@ impl Replay {
             num: self.num,
             state: &self.state,
             fd: efd.fd,
+            fd_transient: self.transient.as_deref(),
         })
     }
 }

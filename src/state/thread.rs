@@ -42,6 +42,9 @@ pub struct Thread {
     pub flags: u32,
     /// Timestamp of the last event of this thread.
     pub last_ts: u64,
+    /// The descriptor of the thread's last fd-using enter event (exit
+    /// events operate on it); 0 until one is seen.
+    pub lastevent_fd: i64,
     /// Bytes of the thread's last enter event (exit events take their fd and
     /// path from it).
     pub last_enter: Vec<u8>,
@@ -69,6 +72,7 @@ impl Thread {
             vpid: t.vpid,
             flags: t.flags,
             last_ts: 0,
+            lastevent_fd: 0,
             last_enter: Vec::new(),
         }
     }

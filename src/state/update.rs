@@ -5,7 +5,7 @@ use super::fd::{ipv4_tuple, ipv6_tuple, Fd, FdType, L4_TCP, L4_UDP};
 use super::thread::{with_slash, Thread};
 use super::State;
 use crate::event::params::{self, SockAddr, SockTuple};
-use crate::event::schema::{self, EF_CREATES_FD, EF_USES_FD};
+use crate::event::schema::{self, ParamType, EF_CREATES_FD, EF_SKIPPARSERESET, EF_USES_FD};
 use crate::event::table::id;
 use crate::event::view::EventView;
 
@@ -17,10 +17,14 @@ const PPM_O_DIRECTORY: u32 = 1 << 10;
 const AT_FDCWD: i64 = -100;
 
 /// Per-event results of the update that fields need.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EventFd {
-    /// The descriptor the event operates on or creates, if any.
+    /// The descriptor the event operates on or creates, if any (-1 for
+    /// the enter event, or a failure, of a call that creates one).
     pub fd: Option<i64>,
+    /// The name `fd.name` shows when the descriptor is not in the state
+    /// (a failed open's path, or an empty name).
+    pub transient: Option<String>,
 }
 
 fn param_int(e: &EventView<'_>, name: &str) -> Option<i64> {
@@ -111,10 +115,8 @@ fn creates_no_thread(ty: u16) -> bool {
         || ty == id::CONTAINER_JSON_2_E
 }
 
-fn split_args(b: &[u8]) -> (String, Vec<String>) {
-    let mut it = crate::capture::decode::split_nul(b).into_iter();
-    let exe = it.next().unwrap_or_default();
-    (exe, it.collect())
+fn split_args(b: &[u8]) -> Vec<String> {
+    crate::capture::decode::split_nul(b)
 }
 
 impl State {
@@ -159,16 +161,36 @@ impl State {
         let flags = e.info().map_or(0, |i| i.flags);
         if e.is_enter() {
             t.set_last_enter(e.raw());
+            // The descriptor of an fd-using call is its first parameter.
+            let first_fd = e
+                .info()
+                .and_then(|i| i.params.first())
+                .filter(|p| p.ty == ParamType::Fd)
+                .and_then(|_| e.param(0))
+                .and_then(params::int);
             let fd = if flags & EF_USES_FD != 0 {
-                param_int(e, "fd")
+                first_fd
+            } else if flags & EF_CREATES_FD != 0 {
+                Some(-1)
             } else {
                 None
             };
+            // Context switches and internal events leave the thread's last
+            // descriptor alone.
+            if flags & EF_SKIPPARSERESET == 0
+                && !matches!(ty, id::SCHEDSWITCH_1_E | id::SCHEDSWITCH_6_E)
+            {
+                t.lastevent_fd = fd.unwrap_or(-1);
+            }
             if ty == id::PROCEXIT_E || ty == id::PROCEXIT_1_E {
                 self.exited = Some(tid);
             }
-            return EventFd { fd };
+            return EventFd {
+                fd,
+                ..EventFd::default()
+            };
         }
+        let last_fd = t.lastevent_fd;
         if is_clone_exit(ty) {
             self.clone_exit(e);
             return EventFd::default();
@@ -177,22 +199,50 @@ impl State {
             self.execve_exit(e);
             return EventFd::default();
         }
-        let enter_fd = self
-            .threads
-            .get(tid)
-            .and_then(|t| enter_of(t, ty))
-            .and_then(|v| param_int(&v, "fd"));
         if flags & EF_CREATES_FD != 0 {
-            let fd = self.fd_created(e);
+            let fd = self.fd_created(e).unwrap_or(-1);
+            if let Some(t) = self.threads.get_mut(tid) {
+                t.lastevent_fd = fd;
+            }
+            // A failed open still names the path it tried.
+            let transient = match self.fd(tid, fd) {
+                Some(_) => None,
+                None => Some(
+                    param_str(e, "name")
+                        .or_else(|| {
+                            let t = self.threads.get(tid)?;
+                            param_str(&enter_of(t, ty)?, "name")
+                        })
+                        .map(|n| {
+                            let cwd = self.thread(tid).map(|t| t.cwd.as_str()).unwrap_or("");
+                            resolve_path(cwd, &n)
+                        })
+                        .or_else(|| {
+                            let b = e.param_by_name("tuple")?;
+                            let f = tuple_fd(Some(b));
+                            Some(if b.is_empty() {
+                                "NULL".to_string()
+                            } else {
+                                f.name
+                            })
+                        })
+                        .unwrap_or_default(),
+                ),
+            };
             return EventFd {
-                fd: fd.or(enter_fd),
+                fd: Some(fd),
+                transient,
             };
         }
         if flags & EF_USES_FD != 0 {
-            if let Some(fd) = enter_fd {
-                self.fd_used(e, fd);
-            }
-            return EventFd { fd: enter_fd };
+            let named = self.fd_used(e, last_fd);
+            // An exit on a descriptor the state does not know still has
+            // one, unnamed, for this event.
+            let transient = named.or_else(|| self.fd(tid, last_fd).is_none().then(String::new));
+            return EventFd {
+                fd: Some(last_fd),
+                transient,
+            };
         }
         EventFd::default()
     }
@@ -203,8 +253,8 @@ impl State {
         };
         let tid = e.tid();
         let flags = param_int(e, "flags").unwrap_or(0) as u32;
-        let (exe, args) = split_args(e.param_by_name("args").unwrap_or_default());
-        let exe = param_str(e, "exe").unwrap_or(exe);
+        let args = split_args(e.param_by_name("args").unwrap_or_default());
+        let exe = param_str(e, "exe").unwrap_or_default();
         let child_tid = match res {
             0 => tid,
             r if r > 0 => r as u64,
@@ -255,6 +305,7 @@ impl State {
             vpid: param_int(e, "vpid").unwrap_or(-1),
             flags,
             last_ts: e.ts(),
+            lastevent_fd: 0,
             last_enter: Vec::new(),
         };
         // The fd table is copied once: when the child is first recorded.
@@ -280,8 +331,8 @@ impl State {
         let Some(t) = self.threads.get_mut(e.tid()) else {
             return;
         };
-        let (argv0, args) = split_args(e.param_by_name("args").unwrap_or_default());
-        let exe = param_str(e, "exe").unwrap_or(argv0);
+        let args = split_args(e.param_by_name("args").unwrap_or_default());
+        let exe = param_str(e, "exe").unwrap_or_default();
         let enter_path = enter_of(t, e.event_type())
             .and_then(|v| param_str(&v, "filename").or_else(|| param_str(&v, "pathname")));
         t.comm = param_str(e, "comm")
@@ -379,12 +430,14 @@ impl State {
                     FdType::Unix
                 };
                 let table = self.threads.fds_mut(tid);
+                let mut last = None;
                 for name in ["fd1", "fd2"] {
                     if let Some(f) = param_int(e, name).filter(|f| *f >= 0) {
                         table.insert(f, Fd::new(kind.clone(), ""));
+                        last = Some(f);
                     }
                 }
-                return None;
+                return last;
             }
             id::SOCKET_ACCEPT_X
             | id::SOCKET_ACCEPT4_X
@@ -417,12 +470,18 @@ impl State {
     }
 
     /// An exit event using the descriptor `fd` (from its enter event).
-    fn fd_used(&mut self, e: &EventView<'_>, fd: i64) {
+    /// Returns a name for `fd.name` that holds for this event only.
+    fn fd_used(&mut self, e: &EventView<'_>, fd: i64) -> Option<String> {
         let tid = e.tid();
         let res = param_int(e, "res").unwrap_or(0);
         match e.event_type() {
             id::SYSCALL_CLOSE_X if res >= 0 => self.closed = Some((tid, fd)),
-            id::SOCKET_CONNECT_X if res >= 0 || res == -115 => {
+            id::SOCKET_CONNECT_X if res < 0 && res != -115 => {
+                // A failed connect names its tuple for this event only.
+                let f = tuple_fd(e.param_by_name("tuple"));
+                return (!f.name.is_empty()).then_some(f.name);
+            }
+            id::SOCKET_CONNECT_X => {
                 let mut f = tuple_fd(e.param_by_name("tuple"));
                 if !f.name.is_empty() {
                     let old = self.fd(tid, fd);
@@ -447,7 +506,7 @@ impl State {
                     Some(SockAddr::Unix(p)) => {
                         Fd::new(FdType::Unix, String::from_utf8_lossy(p).into_owned())
                     }
-                    _ => return,
+                    _ => return None,
                 };
                 f.l4_hint = self.fd(tid, fd).map_or(0, |o| o.l4_hint);
                 // A socket bound to a port is a server of its protocol.
@@ -460,6 +519,7 @@ impl State {
             }
             _ => {}
         }
+        None
     }
 }
 
@@ -478,9 +538,10 @@ fn tuple_fd(b: Option<&[u8]>) -> Fd {
             dip,
             dport,
         }) => Fd::new(FdType::Ipv6, ipv6_tuple(sip, sport, dip, dport)),
-        Some(SockTuple::Unix { path, .. }) => {
-            Fd::new(FdType::Unix, String::from_utf8_lossy(path).into_owned())
-        }
+        Some(SockTuple::Unix { source, dest, path }) => Fd::new(
+            FdType::Unix,
+            format!("{source:x}->{dest:x} {}", String::from_utf8_lossy(path)),
+        ),
         _ => Fd::new(FdType::Unknown, ""),
     }
 }

@@ -44,8 +44,16 @@ fn num(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
 }
 
 fn name(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
-    let Some(f) = entry(c) else { return false };
-    out.push_str(&f.name);
+    // A name holding for this event only (failed open or connect, or a
+    // descriptor the state does not know) comes first.
+    if let Some(n) = c.fd_transient {
+        out.push_str(n);
+        return true;
+    }
+    match entry(c) {
+        Some(f) => out.push_str(&f.name),
+        None => return false,
+    }
     true
 }
 

@@ -23,6 +23,8 @@ pub struct Ctx<'a> {
     pub state: &'a State,
     /// The descriptor the event operates on, if any.
     pub fd: Option<i64>,
+    /// `fd.name` when the descriptor is not in the state.
+    pub fd_transient: Option<&'a str>,
 }
 
 impl Ctx<'_> {

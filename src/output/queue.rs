@@ -1,0 +1,275 @@
+//! The output queue: alerts at or above the priority threshold are rendered
+//! once and handed to every sink through its own bounded queue and thread,
+//! so a slow or dead sink never stalls event processing: when a sink's queue
+//! is full the alert is dropped for that sink and counted.
+
+use std::io;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use super::alert::{Alert, Priority, Rendering};
+use super::sink::{Rendered, Sink};
+
+/// Called by a sink's thread when the sink starts failing (with the error)
+/// and when it works again (`None`).
+pub type ErrorHook = Arc<dyn Fn(&'static str, Option<&io::Error>) + Send + Sync>;
+
+/// Counters of one sink.
+#[derive(Debug, Default)]
+pub struct SinkStats {
+    /// Alerts waiting in the sink's queue.
+    pub queued: AtomicUsize,
+    /// Alerts the sink took.
+    pub sent: AtomicU64,
+    /// Alerts dropped because the queue was full.
+    pub dropped: AtomicU64,
+    /// Alerts the sink failed to send.
+    pub errors: AtomicU64,
+}
+
+/// A copy of one sink's counters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SinkSnapshot {
+    /// The sink's name.
+    pub name: &'static str,
+    /// Queue depth.
+    pub queued: usize,
+    /// Alerts sent.
+    pub sent: u64,
+    /// Alerts dropped (queue full).
+    pub dropped: u64,
+    /// Send errors.
+    pub errors: u64,
+}
+
+/// What became of a submitted alert.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Submitted {
+    /// Whether it passed the priority threshold.
+    pub passed: bool,
+    /// Sinks whose queue took it.
+    pub queued: usize,
+    /// Sinks whose queue was full.
+    pub dropped: usize,
+}
+
+struct Worker {
+    name: &'static str,
+    tx: Option<SyncSender<Arc<Rendered>>>,
+    stats: Arc<SinkStats>,
+    reopen: Arc<AtomicBool>,
+    flush: Arc<AtomicBool>,
+    done: Receiver<()>,
+    handle: Option<JoinHandle<()>>,
+}
+
+/// The sinks behind their queues.
+pub struct Outputs {
+    workers: Vec<Worker>,
+    threshold: Priority,
+    rendering: Rendering,
+    filtered: AtomicU64,
+}
+
+/// How often an idle sink thread looks at reopen/flush requests.
+const TICK: Duration = Duration::from_millis(100);
+
+struct Ctx {
+    stats: Arc<SinkStats>,
+    reopen: Arc<AtomicBool>,
+    flush: Arc<AtomicBool>,
+    on_error: ErrorHook,
+    failing: bool,
+}
+
+impl Ctx {
+    fn outcome(&mut self, name: &'static str, r: io::Result<()>) {
+        match r {
+            Ok(()) if self.failing => {
+                self.failing = false;
+                (self.on_error)(name, None);
+            }
+            Ok(()) => {}
+            Err(e) => {
+                if !self.failing {
+                    self.failing = true;
+                    (self.on_error)(name, Some(&e));
+                }
+            }
+        }
+    }
+
+    fn requests(&mut self, sink: &mut dyn Sink) {
+        if self.reopen.swap(false, Ordering::AcqRel) {
+            let r = sink.reopen();
+            self.outcome(sink.name(), r);
+        }
+        if self.flush.swap(false, Ordering::AcqRel) {
+            let r = sink.flush();
+            self.outcome(sink.name(), r);
+        }
+    }
+}
+
+fn run_sink(mut sink: Box<dyn Sink>, rx: Receiver<Arc<Rendered>>, mut ctx: Ctx) {
+    loop {
+        ctx.requests(sink.as_mut());
+        match rx.recv_timeout(TICK) {
+            Ok(a) => {
+                ctx.stats.queued.fetch_sub(1, Ordering::Relaxed);
+                let r = sink.send(&a);
+                if r.is_ok() {
+                    ctx.stats.sent.fetch_add(1, Ordering::Relaxed);
+                } else {
+                    ctx.stats.errors.fetch_add(1, Ordering::Relaxed);
+                }
+                ctx.outcome(sink.name(), r);
+            }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    let r = sink.close();
+    ctx.outcome(sink.name(), r);
+}
+
+impl Outputs {
+    /// Starts one thread per sink, each behind a queue of `capacity`
+    /// alerts. Alerts less severe than `threshold` are not sent.
+    pub fn new(
+        sinks: Vec<Box<dyn Sink>>,
+        threshold: Priority,
+        rendering: Rendering,
+        capacity: usize,
+        on_error: ErrorHook,
+    ) -> io::Result<Outputs> {
+        let mut workers = Vec::with_capacity(sinks.len());
+        for sink in sinks {
+            let name = sink.name();
+            let (tx, rx) = mpsc::sync_channel(capacity.max(1));
+            let (done_tx, done) = mpsc::channel();
+            let stats = Arc::new(SinkStats::default());
+            let reopen = Arc::new(AtomicBool::new(false));
+            let flush = Arc::new(AtomicBool::new(false));
+            let ctx = Ctx {
+                stats: stats.clone(),
+                reopen: reopen.clone(),
+                flush: flush.clone(),
+                on_error: on_error.clone(),
+                failing: false,
+            };
+            let handle = std::thread::Builder::new()
+                .name(format!("saker-{name}"))
+                .spawn(move || {
+                    run_sink(sink, rx, ctx);
+                    let _ = done_tx.send(());
+                })?;
+            workers.push(Worker {
+                name,
+                tx: Some(tx),
+                stats,
+                reopen,
+                flush,
+                done,
+                handle: Some(handle),
+            });
+        }
+        Ok(Outputs {
+            workers,
+            threshold,
+            rendering,
+            filtered: AtomicU64::new(0),
+        })
+    }
+
+    /// Queues `alert` for every sink, never blocking.
+    pub fn submit(&self, alert: Alert) -> Submitted {
+        let mut s = Submitted {
+            passed: alert.priority.passes(self.threshold),
+            queued: 0,
+            dropped: 0,
+        };
+        if !s.passed {
+            self.filtered.fetch_add(1, Ordering::Relaxed);
+            return s;
+        }
+        let line = alert.render(&self.rendering);
+        let r = Arc::new(Rendered { alert, line });
+        for w in &self.workers {
+            let Some(tx) = &w.tx else { continue };
+            w.stats.queued.fetch_add(1, Ordering::Relaxed);
+            match tx.try_send(r.clone()) {
+                Ok(()) => s.queued += 1,
+                Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                    w.stats.queued.fetch_sub(1, Ordering::Relaxed);
+                    w.stats.dropped.fetch_add(1, Ordering::Relaxed);
+                    s.dropped += 1;
+                }
+            }
+        }
+        s
+    }
+
+    /// Asks every sink to reopen what it keeps open (SIGUSR1).
+    pub fn reopen(&self) {
+        for w in &self.workers {
+            w.reopen.store(true, Ordering::Release);
+        }
+    }
+
+    /// Asks every sink to flush its buffers.
+    pub fn flush(&self) {
+        for w in &self.workers {
+            w.flush.store(true, Ordering::Release);
+        }
+    }
+
+    /// Alerts below the priority threshold so far.
+    pub fn filtered(&self) -> u64 {
+        self.filtered.load(Ordering::Relaxed)
+    }
+
+    /// The counters of every sink.
+    pub fn stats(&self) -> Vec<SinkSnapshot> {
+        self.workers
+            .iter()
+            .map(|w| SinkSnapshot {
+                name: w.name,
+                queued: w.stats.queued.load(Ordering::Relaxed),
+                sent: w.stats.sent.load(Ordering::Relaxed),
+                dropped: w.stats.dropped.load(Ordering::Relaxed),
+                errors: w.stats.errors.load(Ordering::Relaxed),
+            })
+            .collect()
+    }
+
+    /// Stops taking alerts, lets every sink send what is queued and close,
+    /// waiting at most `deadline` in all. Returns the sinks that did not
+    /// finish in time (their threads are left to the process's exit).
+    pub fn close(mut self, deadline: Duration) -> Vec<&'static str> {
+        for w in &mut self.workers {
+            w.tx = None;
+        }
+        let end = Instant::now() + deadline;
+        let mut late = Vec::new();
+        for w in &mut self.workers {
+            let left = end.saturating_duration_since(Instant::now());
+            match w.done.recv_timeout(left) {
+                Ok(()) | Err(RecvTimeoutError::Disconnected) => {
+                    if let Some(h) = w.handle.take() {
+                        let _ = h.join();
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => late.push(w.name),
+            }
+        }
+        late
+    }
+}
+
+#[cfg(test)]
+#[path = "queue_tests.rs"]
+mod tests;

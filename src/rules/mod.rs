@@ -5,6 +5,7 @@
 //! The pipeline per file is yaml → item (decode) → ruleset (merge) → compile
 //! (expand, resolve, check); [`load::Loader`] runs it file after file.
 
+pub mod check;
 pub mod compile;
 pub mod diag;
 pub mod exceptions;

@@ -670,7 +670,7 @@ impl<'a> Decoder<'a> {
         if let Some(ex) = node.get("exceptions") {
             r.exceptions = Some(self.exceptions(ex, item)?);
         }
-        let modifies = r.append || !r.overrides.is_empty();
+        let modifies = r.append || node.get("override").is_some();
         let only_enabled = r.keys.iter().all(|k| k == "enabled") && r.enabled.is_some();
         if r.append {
             if r.condition.is_none()

@@ -312,3 +312,117 @@ fn modify(rule: &mut Rule, r: RuleDef) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::rules::{Loaded, Loader};
+
+    const BASE: &str = "- list: l\n  items: [a]\n- macro: m\n  condition: proc.name in (l)\n\
+        - rule: r\n  desc: d\n  condition: evt.type = open and m\n  output: out\n  priority: INFO\n  tags: [t1]\n\
+        - rule: s\n  desc: d2\n  condition: evt.type = close\n  output: o2\n  priority: DEBUG\n";
+
+    fn load(extra: &str) -> Loaded {
+        let mut l = Loader::new();
+        l.load_str("base.yaml", BASE);
+        l.load_str("extra.yaml", extra);
+        l.finish()
+    }
+
+    fn errors(l: &Loaded) -> Vec<String> {
+        l.diagnostics
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| d.message.clone())
+            .collect()
+    }
+
+    #[test]
+    fn merge_table() {
+        // (extra file, rule, expected condition, output, priority, tags, enabled)
+        type Want = (
+            &'static str,
+            &'static str,
+            &'static str,
+            &'static str,
+            &'static [&'static str],
+            bool,
+        );
+        let cases: &[(&str, Want)] = &[
+            ("- list: l\n  items: [b]\n  append: true\n", ("r", "evt.type = open and proc.name in (a, b)", "out", "Informational", &["t1"], true)),
+            ("- list: l\n  items: [b]\n  override:\n    items: replace\n", ("r", "evt.type = open and proc.name in (b)", "out", "Informational", &["t1"], true)),
+            ("- list: l\n  items: [b]\n  override:\n    items: append\n", ("r", "evt.type = open and proc.name in (a, b)", "out", "Informational", &["t1"], true)),
+            ("- macro: m\n  condition: or proc.name = z\n  append: true\n", ("r", "evt.type = open and (proc.name in (a) or proc.name = z)", "out", "Informational", &["t1"], true)),
+            ("- macro: m\n  condition: proc.name = z\n  override:\n    condition: replace\n", ("r", "evt.type = open and proc.name = z", "out", "Informational", &["t1"], true)),
+            ("- rule: r\n  condition: and fd.num > 2\n  append: true\n", ("r", "evt.type = open and proc.name in (a) and fd.num > 2", "out", "Informational", &["t1"], true)),
+            (
+                "- rule: r\n  condition: and fd.num > 2\n  output: more\n  priority: ERROR\n  tags: [t2]\n  enabled: false\n  override:\n    condition: append\n    output: append\n    priority: replace\n    tags: append\n    enabled: replace\n",
+                ("r", "evt.type = open and proc.name in (a) and fd.num > 2", "out more", "Error", &["t1", "t2"], false),
+            ),
+            ("- rule: r\n  condition: evt.type = read\n  override:\n    condition: replace\n", ("r", "evt.type = read", "out", "Informational", &["t1"], true)),
+            ("- rule: r\n  enabled: false\n", ("r", "evt.type = open and proc.name in (a)", "out", "Informational", &["t1"], false)),
+            (
+                "- rule: r\n  desc: new\n  condition: evt.type = write\n  output: o3\n  priority: NOTICE\n",
+                ("r", "evt.type = write", "o3", "Notice", &[], true),
+            ),
+        ];
+        for (extra, (name, cond, output, prio, tags, enabled)) in cases {
+            let l = load(extra);
+            assert_eq!(errors(&l), Vec::<String>::new(), "{extra}");
+            assert_eq!(
+                l.rules.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+                ["r", "s"],
+                "order kept: {extra}"
+            );
+            let r = l.rules.iter().find(|r| r.name == *name).expect("rule");
+            assert_eq!(r.condition_text, *cond, "{extra}");
+            assert_eq!(r.output, *output, "{extra}");
+            assert_eq!(r.priority.as_str(), *prio, "{extra}");
+            assert_eq!(&r.tags, tags, "{extra}");
+            assert_eq!(r.enabled, *enabled, "{extra}");
+        }
+    }
+
+    #[test]
+    fn merge_error_table() {
+        let cases = [
+            (
+                "- rule: q\n  condition: x\n  override:\n    condition: append\n",
+                "Rule q has 'override' key but no rule by that name already exists",
+            ),
+            (
+                "- rule: q\n  enabled: true\n",
+                "Rule q has 'enabled' key but no rule by that name already exists",
+            ),
+            (
+                "- macro: q\n  condition: x\n  append: true\n",
+                "Macro q has 'append' key but no macro by that name already exists",
+            ),
+            (
+                "- list: q\n  items: [x]\n  override:\n    items: replace\n",
+                "List q has 'override' key but no list by that name already exists",
+            ),
+            (
+                "- rule: r\n  condition: x\n  append: true\n  override:\n    condition: append\n",
+                "Keys 'override' and 'append: true' cannot be used together",
+            ),
+            (
+                "- rule: r\n  priority: INFO\n  override:\n    priority: append\n",
+                "Key 'priority' cannot be appended to, use 'replace' instead",
+            ),
+            (
+                "- rule: r\n  override:\n    output: replace\n",
+                "An override of 'output' needs a value for 'output'",
+            ),
+            (
+                "- rule: r\n  exceptions:\n    - name: new\n      values: [[x]]\n  append: true\n",
+                "Rule exception new item new: must have fields property with a list of fields",
+            ),
+        ];
+        for (extra, want) in cases {
+            let l = load(extra);
+            assert_eq!(errors(&l), [want.to_string()], "{extra}");
+            assert!(!l.files[1].loaded && l.files[0].loaded, "{extra}");
+            assert_eq!(l.rules.len(), 2, "base rules survive: {extra}");
+        }
+    }
+}

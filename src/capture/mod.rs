@@ -5,6 +5,8 @@ pub mod decode;
 pub mod error;
 pub mod meta;
 pub mod reader;
+pub mod writer;
 
 pub use error::{Error, ErrorKind};
 pub use reader::Reader;
+pub use writer::Writer;

@@ -9,10 +9,13 @@
 pub mod abi;
 pub mod capture;
 pub mod config;
+pub mod daemon;
 pub mod event;
 pub mod filter;
+pub mod metrics;
 pub mod output;
 pub mod ring;
 pub mod rules;
 pub mod state;
 pub mod sys;
+pub mod webserver;

@@ -36,6 +36,28 @@ struct Cli {
     /// List the fields conditions and outputs can use.
     #[arg(long = "list")]
     list_fields: bool,
+    /// Service: configuration file (default /etc/saker/saker.yaml).
+    #[arg(short = 'c', value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
+    /// Service: override a configuration key, dotted for nested keys
+    /// (-o json_output=true -o file_output.enabled=true). Repeatable.
+    #[arg(short = 'o', value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+    /// Run the service detached from the terminal.
+    #[arg(short = 'd', long = "daemon")]
+    daemon: bool,
+    /// Run the service in the foreground (systemd).
+    #[arg(long = "foreground", conflicts_with = "daemon")]
+    foreground: bool,
+    /// Service: pidfile to lock and write (a second instance refuses to start).
+    #[arg(long = "pidfile", value_name = "FILE")]
+    pidfile: Option<std::path::PathBuf>,
+    /// Service: read events from a capture file instead of the kernel module.
+    #[arg(short = 'e', value_name = "FILE")]
+    events_file: Option<std::path::PathBuf>,
+    /// Service: load the configuration and rules, report, and exit.
+    #[arg(long = "dry-run")]
+    dry_run: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -68,12 +90,48 @@ fn main() -> ExitCode {
     if cli.list_rules {
         return run_list_rules(&cli.rules, cli.expanded);
     }
+    if cli.daemon
+        || cli.foreground
+        || cli.dry_run
+        || cli.config.is_some()
+        || cli.events_file.is_some()
+    {
+        return run_service(cli);
+    }
     match cli.command {
         None => {
             eprintln!("saker: no command given; see `saker --help`");
             ExitCode::from(2)
         }
         Some(Command::Dump { file, format }) => run_dump(&file, format.as_deref()),
+    }
+}
+
+/// The service (`--daemon`, `--foreground`, `-c`, `-e`, `--dry-run`).
+fn run_service(cli: Cli) -> ExitCode {
+    use saker::daemon::{self, source::SourceSpec};
+    let source = match cli.events_file {
+        Some(f) => SourceSpec::File(f),
+        None => SourceSpec::Live {
+            device: saker::sys::SakerDevice::PATH.into(),
+            ring_bytes: None,
+        },
+    };
+    let opts = daemon::Options {
+        config: cli.config,
+        overrides: cli.overrides,
+        rules: cli.rules,
+        detach: cli.daemon,
+        pidfile: cli.pidfile,
+        source,
+        dry_run: cli.dry_run,
+    };
+    match daemon::run(opts) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("saker: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -1,0 +1,209 @@
+//! Event sources of the daemon: the kernel module's rings (loading the
+//! module with modprobe when its device is missing) or a capture file
+//! (`-e FILE`), with the state they start from.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::capture::Reader;
+use crate::event::view::EventView;
+use crate::ring::session::{open_device, Session};
+use crate::ring::{CpuCounters, Interest};
+use crate::state::{procfs, State};
+use crate::sys::SakerDevice;
+
+/// What to read events from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SourceSpec {
+    /// The module's device, with the per-CPU ring size to ask for.
+    Live {
+        /// The device node.
+        device: PathBuf,
+        /// Ring bytes per CPU (module parameter), or the module's default.
+        ring_bytes: Option<u64>,
+    },
+    /// A capture file, read to its end.
+    File(PathBuf),
+}
+
+/// What one poll found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Poll {
+    /// Events were handed over.
+    Events(u64),
+    /// Nothing waiting.
+    Idle,
+    /// The source has ended (end of a capture file).
+    End,
+}
+
+/// An open event source.
+pub enum Source {
+    /// The module's rings.
+    Live(Box<Session<SakerDevice>>),
+    /// A capture file.
+    File(Box<Reader<Box<dyn Read + Send>>>),
+}
+
+/// Events handed over per poll of a capture file.
+const FILE_BATCH: u64 = 4096;
+
+/// Loads the module if `device` is missing (with `ring_bytes` as its
+/// parameter), or sets the parameter of the loaded module for the next open.
+/// Waits up to five seconds for the device node.
+pub fn ensure_module(device: &Path, ring_bytes: Option<u64>) -> Result<(), String> {
+    let param = Path::new("/sys/module/saker/parameters/ring_bytes");
+    if device.exists() {
+        if let Some(b) = ring_bytes {
+            std::fs::write(param, b.to_string())
+                .map_err(|e| format!("setting {}: {e}", param.display()))?;
+        }
+        return Ok(());
+    }
+    let mut cmd = Command::new("modprobe");
+    cmd.arg("saker");
+    if let Some(b) = ring_bytes {
+        cmd.arg(format!("ring_bytes={b}"));
+    }
+    let out = cmd.output().map_err(|e| {
+        format!(
+            "{} is missing and modprobe could not run: {e}",
+            device.display()
+        )
+    })?;
+    if !out.status.success() {
+        return Err(format!(
+            "{} is missing and `modprobe saker` failed: {}; is the module built for \
+             this kernel? (dkms status saker; install the kernel headers package)",
+            device.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        ));
+    }
+    let t0 = Instant::now();
+    while !device.exists() {
+        if t0.elapsed() > Duration::from_secs(5) {
+            return Err(format!(
+                "the saker module is loaded but {} did not appear",
+                device.display()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Ok(())
+}
+
+impl Source {
+    /// Opens the source and builds the state it starts from: a /proc
+    /// snapshot for the live source, the capture's metadata for a file.
+    /// Live capture is enabled before the snapshot so no process is missed.
+    pub fn open(spec: &SourceSpec) -> Result<(Source, State), String> {
+        match spec {
+            SourceSpec::Live { device, ring_bytes } => {
+                ensure_module(device, *ring_bytes)?;
+                let dev = open_device(device).map_err(|e| e.to_string())?;
+                let session = Session::new(dev).map_err(|e| e.to_string())?;
+                session
+                    .set_interest(&Interest::all())
+                    .map_err(|e| e.to_string())?;
+                session.enable().map_err(|e| e.to_string())?;
+                let meta = procfs::snapshot().map_err(|e| format!("/proc snapshot: {e}"))?;
+                Ok((Source::Live(Box::new(session)), State::from_metadata(&meta)))
+            }
+            SourceSpec::File(path) => {
+                let reader = Reader::open(path).map_err(|e| e.to_string())?;
+                let state = State::from_metadata(reader.metadata());
+                Ok((Source::File(Box::new(reader)), state))
+            }
+        }
+    }
+
+    /// Hands waiting events to `f`, in order.
+    pub fn poll(&mut self, f: &mut dyn FnMut(&EventView<'_>)) -> Result<Poll, String> {
+        match self {
+            Source::Live(session) => {
+                let m = session.merger();
+                let bytes = m.refill().map_err(|e| e.to_string())?;
+                let mut n = 0;
+                while let Some(ev) = m.next_event().map_err(|e| e.to_string())? {
+                    if let Ok(view) = EventView::new(ev.data, ev.cpu, 0) {
+                        f(&view);
+                    }
+                    n += 1;
+                }
+                m.release();
+                Ok(if bytes == 0 {
+                    Poll::Idle
+                } else {
+                    Poll::Events(n)
+                })
+            }
+            Source::File(reader) => {
+                let mut n = 0;
+                while n < FILE_BATCH {
+                    match reader.next_event().map_err(|e| e.to_string())? {
+                        Some(view) => f(&view),
+                        None => return Ok(if n == 0 { Poll::End } else { Poll::Events(n) }),
+                    }
+                    n += 1;
+                }
+                Ok(Poll::Events(n))
+            }
+        }
+    }
+
+    /// The module's per-CPU counters (live source only).
+    pub fn counters(&self) -> Option<Vec<CpuCounters>> {
+        match self {
+            Source::Live(session) => session.stats().ok(),
+            Source::File(_) => None,
+        }
+    }
+
+    /// Stops live capture (events already in the rings can still be read).
+    pub fn stop(&mut self) {
+        if let Source::Live(session) = self {
+            let _ = session.disable();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_capture_file_source_reads_to_its_end() {
+        let trace = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/traces");
+        let Some(path) = std::fs::read_dir(trace).ok().and_then(|d| {
+            d.filter_map(|e| e.ok().map(|e| e.path()))
+                .find(|p| p.extension().is_some_and(|x| x == "scap"))
+        }) else {
+            eprintln!("skipped: no traces in {trace} (the shared reference captures)");
+            return;
+        };
+        let (mut src, _state) = Source::open(&SourceSpec::File(path.clone())).unwrap();
+        let mut events = 0u64;
+        loop {
+            match src.poll(&mut |_| events += 1).unwrap() {
+                Poll::End => break,
+                Poll::Events(n) => assert!(n > 0),
+                Poll::Idle => panic!("a file is never idle"),
+            }
+        }
+        assert!(events > 0, "{}", path.display());
+        assert!(src.counters().is_none());
+    }
+
+    #[test]
+    fn missing_inputs_are_errors() {
+        let e = Source::open(&SourceSpec::File("/nonexistent.scap".into())).err();
+        assert!(e.unwrap().contains("/nonexistent.scap"));
+        // Without the module (and modprobe unable to load it here), the
+        // live source says what to do.
+        let dev = PathBuf::from("/nonexistent/saker");
+        let e = ensure_module(&dev, None).unwrap_err();
+        assert!(e.contains("/nonexistent/saker is missing"), "{e}");
+    }
+}

@@ -12,8 +12,12 @@
 #include <linux/fdtable.h>
 #include <linux/fs.h>
 #include <linux/kdev_t.h>
+#include <linux/mm.h>
 #include <uapi/linux/mount.h>
 #include <linux/openat2.h>
+#include <linux/poll.h>
+#include <linux/sched/mm.h>
+#include <linux/time64.h>
 #include <linux/sched.h>
 #include <linux/socket.h>
 #include <linux/uaccess.h>
@@ -23,6 +27,7 @@
 #include "saker.h"
 
 #define SK_MAX_IOV 32
+#define SK_MAX_POLLFDS 16
 
 static u32 sk_type_width(u8 type)
 {
@@ -398,6 +403,56 @@ static void sk_put_msg(struct sk_record *r, struct sk_call *c,
 	}
 }
 
+u64 sk_vm_kib(int field)
+{
+	struct mm_struct *mm = current->mm;
+
+	if (!mm)
+		return 0;
+	if (field == 0)
+		return mm->total_vm << (PAGE_SHIFT - 10);
+	if (field == 1)
+		return get_mm_rss(mm) << (PAGE_SHIFT - 10);
+	return get_mm_counter(mm, MM_SWAPENTS) << (PAGE_SHIFT - 10);
+}
+
+static u64 sk_user_u64(unsigned long uptr, int index)
+{
+	u64 v;
+
+	if (!uptr || copy_from_user_nofault(&v, (const void __user *)uptr +
+					    index * sizeof(v), sizeof(v)))
+		return 0;
+	return v;
+}
+
+/* FDLIST: u16 count, then per fd an s64 fd and u16 PPM_POLL* flags. */
+static void sk_put_pollfds(struct sk_record *r, unsigned long ufds,
+			   unsigned long nfds, bool exit)
+{
+	struct pollfd fds[SK_MAX_POLLFDS];
+	u32 room, i, n = min_t(unsigned long, nfds, SK_MAX_POLLFDS);
+	u8 *dst = sk_put_open(r, &room);
+
+	if (!dst)
+		return;
+	if (room < 2 + n * 10) {
+		r->overflow = true;
+		return;
+	}
+	if (!ufds || copy_from_user_nofault(fds, (const void __user *)ufds,
+					    n * sizeof(*fds)))
+		n = 0;
+	put_unaligned((u16)n, (u16 *)dst);
+	for (i = 0; i < n; i++) {
+		put_unaligned((s64)fds[i].fd, (s64 *)(dst + 2 + i * 10));
+		put_unaligned((u16)sk_poll_events(exit ? fds[i].revents :
+						  fds[i].events),
+			      (u16 *)(dst + 2 + i * 10 + 8));
+	}
+	sk_put_close(r, 2 + n * 10);
+}
+
 static void sk_put_src(struct sk_record *r, struct sk_call *c,
 		       const struct sk_src *s)
 {
@@ -490,6 +545,36 @@ static void sk_put_src(struct sk_record *r, struct sk_call *c,
 		if (copy_from_user_nofault(&fd, (const void __user *)a, sizeof(fd)))
 			fd = -1;
 		sk_put_num(r, c->ret == 0 ? sk_fd_ino(fd) : 0);
+		break;
+	}
+	case SK_FCNTL:
+		sk_put_num(r, sk_fcntl_cmd(a));
+		break;
+	case SK_PTRACE:
+		sk_put_num(r, sk_ptrace_req(a));
+		break;
+	case SK_PROT:
+		sk_put_num(r, sk_mmap_prot(a));
+		break;
+	case SK_MAPFL:
+		sk_put_num(r, sk_mmap_flags(a));
+		break;
+	case SK_VM:
+		sk_put_num(r, sk_vm_kib(s->aux));
+		break;
+	case SK_RLIM:
+		sk_put_num(r, sk_user_u64(a, s->aux));
+		break;
+	case SK_POLLFDS:
+		sk_put_pollfds(r, a, b, s->aux);
+		break;
+	case SK_TIMESPEC: {
+		struct __kernel_timespec ts;
+
+		if (!a || copy_from_user_nofault(&ts, (const void __user *)a,
+						 sizeof(ts)))
+			memset(&ts, 0, sizeof(ts));
+		sk_put_num(r, ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec);
 		break;
 	}
 	case SK_PPMSC:

@@ -23,59 +23,6 @@
 
 #define SK_MAX_ARGV 1024
 
-u32 sk_open_flags(unsigned long flags)
-{
-	static const struct { unsigned long k; u32 p; } map[] = {
-		{ O_CREAT, 1 << 2 }, { O_APPEND, 1 << 3 }, { O_DSYNC, 1 << 4 },
-		{ O_EXCL, 1 << 5 }, { O_NONBLOCK, 1 << 6 }, { O_SYNC, 1 << 7 },
-		{ O_TRUNC, 1 << 8 }, { O_DIRECT, 1 << 9 },
-		{ O_DIRECTORY, 1 << 10 }, { O_LARGEFILE, 1 << 11 },
-		{ O_CLOEXEC, 1 << 12 }, { __O_TMPFILE, 1 << 13 },
-	};
-	u32 res;
-	int i;
-
-	switch (flags & O_ACCMODE) {
-	case O_WRONLY:
-		res = 2;
-		break;
-	case O_RDWR:
-		res = 3;
-		break;
-	default:
-		res = 1;
-		break;
-	}
-	for (i = 0; i < ARRAY_SIZE(map); i++)
-		if (flags & map[i].k)
-			res |= map[i].p;
-	return res;
-}
-
-u32 sk_clone_flags(unsigned long flags)
-{
-	static const struct { unsigned long k; u32 p; } map[] = {
-		{ CLONE_FILES, 1 << 0 }, { CLONE_FS, 1 << 1 },
-		{ CLONE_IO, 1 << 2 }, { CLONE_NEWIPC, 1 << 3 },
-		{ CLONE_NEWNET, 1 << 4 }, { CLONE_NEWNS, 1 << 5 },
-		{ CLONE_NEWPID, 1 << 6 }, { CLONE_NEWUTS, 1 << 7 },
-		{ CLONE_PARENT, 1 << 8 }, { CLONE_PARENT_SETTID, 1 << 9 },
-		{ CLONE_PTRACE, 1 << 10 }, { CLONE_SIGHAND, 1 << 11 },
-		{ CLONE_SYSVSEM, 1 << 12 }, { CLONE_THREAD, 1 << 13 },
-		{ CLONE_UNTRACED, 1 << 14 }, { CLONE_VM, 1 << 15 },
-		{ CLONE_NEWUSER, 1 << 20 }, { CLONE_CHILD_CLEARTID, 1 << 23 },
-		{ CLONE_CHILD_SETTID, 1 << 24 }, { CLONE_SETTLS, 1 << 25 },
-		{ CLONE_VFORK, 1 << 27 }, { CLONE_NEWCGROUP, 1 << 28 },
-	};
-	u32 res = 0;
-	int i;
-
-	for (i = 0; i < ARRAY_SIZE(map); i++)
-		if (flags & map[i].k)
-			res |= map[i].p;
-	return res;
-}
-
 static bool sk_is_exec(u16 type)
 {
 	return type == SAKER_EVT_SYSCALL_EXECVE_19_X ||
@@ -252,7 +199,6 @@ static u32 sk_proc_clone_flags(struct sk_record *r, struct sk_call *c)
 void sk_fill_proc(struct sk_record *r, struct sk_call *c)
 {
 	struct mm_struct *mm = current->mm;
-	unsigned long vm = 0, rss = 0, swap = 0;
 	int ptid;
 
 	sk_put_num(r, c->ret);
@@ -267,14 +213,9 @@ void sk_fill_proc(struct sk_record *r, struct sk_call *c)
 	sk_put_num(r, rlimit(RLIMIT_NOFILE));
 	sk_put_num(r, current->maj_flt);
 	sk_put_num(r, current->min_flt);
-	if (mm) {
-		vm = mm->total_vm << (PAGE_SHIFT - 10);
-		rss = get_mm_rss(mm) << (PAGE_SHIFT - 10);
-		swap = get_mm_counter(mm, MM_SWAPENTS) << (PAGE_SHIFT - 10);
-	}
-	sk_put_num(r, vm);
-	sk_put_num(r, rss);
-	sk_put_num(r, swap);
+	sk_put_num(r, sk_vm_kib(0));
+	sk_put_num(r, sk_vm_kib(1));
+	sk_put_num(r, sk_vm_kib(2));
 	sk_put_str(r, current->comm);
 	sk_put_cgroups(r);
 	if (sk_is_exec(r->type)) {

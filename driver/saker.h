@@ -124,6 +124,7 @@ void sk_put_user_buf(struct sk_record *r, unsigned long uptr, u32 len);
 u8 *sk_put_open(struct sk_record *r, u32 *room);
 void sk_put_close(struct sk_record *r, u32 len);
 void sk_fill_syscall(struct sk_record *r, struct sk_call *c);
+u64 sk_vm_kib(int field);
 
 /* fill_table.c */
 typedef void (*sk_filler_fn)(struct sk_record *r, struct sk_call *c);
@@ -172,14 +173,29 @@ enum sk_src_op {
 	SK_WMSG,	/* msghdr at argument, all bytes */
 	SK_PIPEINO,	/* inode of the pipe of the fds at user argument */
 	SK_PPMSC,	/* ppm_sc code of the syscall */
+	SK_FCNTL,	/* fcntl command at argument -> PPM_FCNTL_* */
+	SK_PTRACE,	/* ptrace request at argument -> PPM_PTRACE_* */
+	SK_PROT,	/* mmap protection at argument -> PPM_PROT_* */
+	SK_MAPFL,	/* mmap flags at argument -> PPM_MAP_* */
+	SK_VM,		/* current mm size (aux 0), rss (1), swap (2) in KiB */
+	SK_RLIM,	/* struct rlimit at user argument, cur (aux 0) / max (1) */
+	SK_POLLFDS,	/* pollfd array at argument, events (aux 0) / revents (1) */
+	SK_TIMESPEC,	/* struct timespec at user argument, as ns */
 	SK_NR,		/* native syscall number */
 };
 
 /* fill_proc.c */
 void sk_fill_proc(struct sk_record *r, struct sk_call *c);
 void sk_fill_procexit(struct sk_record *r, struct task_struct *p);
-u32 sk_clone_flags(unsigned long flags);
+
+/* fill_flags.c */
 u32 sk_open_flags(unsigned long flags);
+u32 sk_clone_flags(unsigned long flags);
+u32 sk_mmap_prot(unsigned long prot);
+u32 sk_mmap_flags(unsigned long flags);
+u32 sk_poll_events(unsigned long ev);
+u32 sk_fcntl_cmd(unsigned long cmd);
+u32 sk_ptrace_req(unsigned long req);
 
 /* fill_net.c */
 void sk_put_sockaddr(struct sk_record *r, unsigned long uaddr, unsigned long ulen);

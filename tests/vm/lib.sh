@@ -4,7 +4,7 @@
 # initramfs and boot it under QEMU (TCG), collecting the console and a second
 # serial port that carries results.
 
-VM_ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+VM_ROOT=${VM_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 VM_DIR="$VM_ROOT/tests/vm"
 
 vm_die() {
@@ -113,7 +113,7 @@ vm_build_initramfs() {
 vm_boot() {
 	timeout "$4" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic \
 		-no-reboot -kernel "$VM_KERNEL" -initrd "$1" \
-		-append 'console=ttyS0 panic=-1 loglevel=4 rdinit=/init' \
+		-append 'console=ttyS0 panic=-1 loglevel=5 rdinit=/init' \
 		-serial "file:$2" -serial "file:$3" -monitor none \
 		</dev/null >/dev/null 2>&1
 }

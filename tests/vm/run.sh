@@ -90,6 +90,32 @@ if fetch ringcheck; then
 	sysdig_checks ringcheck "$work/ringcheck.scap"
 fi
 
+# Encodings of many event types against the expected sysdig renderings.
+if fetch exercise; then
+	if command -v sysdig >/dev/null 2>&1; then
+		sysdig -r "$work/exercise.scap" 'proc.name=exercise' >"$work/exercise.sysdig" 2>&1
+		total=0
+		missing=0
+		: >"$work/exercise.missing"
+		while IFS= read -r want; do
+			case "$want" in '#'* | '') continue ;; esac
+			total=$((total + 1))
+			if ! grep -qF -- "$want" "$work/exercise.sysdig"; then
+				missing=$((missing + 1))
+				echo "    missing: $want" >>"$work/exercise.missing"
+			fi
+		done <"$VM_DIR/exercise.expected"
+		if [ "$missing" -eq 0 ]; then
+			result PASS "exercise-encodings: $total/$total expected renderings in sysdig -r"
+		else
+			result FAIL "exercise-encodings: $missing of $total expected renderings missing"
+			cat "$work/exercise.missing"
+		fi
+	else
+		result FAIL "exercise-sysdig: sysdig is not installed (tools/install-deps.sh)"
+	fi
+fi
+
 # The agent's capture, read back with the agent and with sysdig.
 if [ -n "$agent" ] && fetch capture; then
 	scap=$work/capture.scap

@@ -82,6 +82,14 @@ send() {
 	} >$RESULTS
 }
 send ringcheck /tmp/rc.scap
+
+# Encodings of many event types: a fixed syscall sequence, read back on the host.
+(sleep 0.5; exercise) &
+ringcheck -q -t 3 -s 200 -w /tmp/ex.scap >/tmp/ex.txt 2>&1
+rc=$?
+wait
+check exercise-records "$(grep records /tmp/ex.txt)" [ $rc -eq 0 ]
+send exercise /tmp/ex.scap
 ringcheck -b >/tmp/busy.txt 2>&1
 check single-consumer "$(tail -1 /tmp/busy.txt)" [ $? -eq 0 ]
 ringcheck -c -q -t 1 >/tmp/c.txt 2>&1

@@ -10,6 +10,8 @@
  *   /dev/saker, one consumer at a time (a second open gets -EBUSY). Rings for
  *   every CPU index below saker_info.nr_cpus are allocated at open and freed at
  *   the last close/munmap. Capture starts disabled; SAKER_IOC_ENABLE starts it.
+ *   At open every syscall and SAKER_SRC_PROCEXIT are of interest (until
+ *   SAKER_IOC_SET_INTEREST) and the snaplen is 80 bytes.
  *
  * Mappings (per CPU, offsets from SAKER_MMAP_OFFSET(cpu, kind))
  *   SAKER_MMAP_CONSUMER: one page, PROT_READ|PROT_WRITE. Starts with

@@ -10,3 +10,6 @@ pub mod writer;
 pub use error::{Error, ErrorKind};
 pub use reader::Reader;
 pub use writer::Writer;
+
+#[cfg(test)]
+mod reader_tests;

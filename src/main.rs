@@ -73,6 +73,9 @@ enum Command {
         #[arg(short = 'p', long = "print")]
         format: Option<String>,
     },
+    /// Capture live events from saker.ko into a scap file until SIGINT,
+    /// SIGTERM or -M seconds.
+    Capture(CaptureArgs),
 }
 
 fn main() -> ExitCode {
@@ -104,6 +107,7 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Some(Command::Dump { file, format }) => run_dump(&file, format.as_deref()),
+        Some(Command::Capture(args)) => run_capture(&args),
     }
 }
 
@@ -241,4 +245,115 @@ fn run_list_rules(paths: &[std::path::PathBuf], expanded: bool) -> ExitCode {
     } else {
         ExitCode::SUCCESS
     }
+}
+
+/// Options of `saker capture`.
+#[derive(Debug, clap::Args)]
+struct CaptureArgs {
+    /// Capture file to write (scap, readable by `saker dump` and `sysdig -r`).
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    write: std::path::PathBuf,
+    /// Stop after this many seconds (default: run until SIGINT or SIGTERM).
+    #[arg(short = 'M', long = "seconds", value_name = "SECONDS")]
+    seconds: Option<u64>,
+    /// Event types or syscall names to capture, comma-separated, or `all`.
+    /// The set state tracking needs (process, fd and identity events) is
+    /// always added.
+    #[arg(
+        short = 's',
+        long = "syscalls",
+        value_name = "LIST",
+        value_delimiter = ',',
+        default_value = "all"
+    )]
+    syscalls: Vec<String>,
+    /// Bytes of I/O buffers captured per event.
+    #[arg(long, value_name = "N", default_value_t = 80)]
+    snaplen: u32,
+    /// The capture device.
+    #[arg(long, value_name = "PATH", default_value = saker::sys::SakerDevice::PATH)]
+    device: std::path::PathBuf,
+}
+
+/// `saker capture`: live events from saker.ko into a capture file.
+fn run_capture(args: &CaptureArgs) -> ExitCode {
+    match capture(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("saker capture: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn capture(args: &CaptureArgs) -> anyhow::Result<()> {
+    use anyhow::Context;
+    use saker::ring::{capture_loop, session, Interest, Session};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("installing signal handlers")?;
+    }
+    let mut session = Session::new(session::open_device(&args.device)?)?;
+    let interest = if args.syscalls.iter().any(|s| s == "all") {
+        Interest::all()
+    } else {
+        let map = session.syscall_map()?;
+        let (chosen, unmatched) = Interest::from_names(&args.syscalls, &map)?;
+        if !unmatched.is_empty() {
+            eprintln!(
+                "saker capture: no syscall produces {}; ignored",
+                unmatched.join(", ")
+            );
+        }
+        chosen.union(&Interest::state_tracking(&map))
+    };
+    session.set_interest(&interest)?;
+    session.set_snaplen(args.snaplen)?;
+    let meta = saker::state::procfs::snapshot().context("reading /proc")?;
+    let file = std::fs::File::create(&args.write)
+        .with_context(|| format!("creating {}", args.write.display()))?;
+    let out = std::io::BufWriter::with_capacity(1 << 20, file);
+    let mut writer = saker::capture::writer::Writer::new(out, &meta)
+        .with_context(|| format!("writing {}", args.write.display()))?;
+
+    let start = Instant::now();
+    let deadline = args.seconds.map(|s| start + Duration::from_secs(s));
+    let own = u64::from(std::process::id());
+    let summary = capture_loop::run::<_, anyhow::Error, _>(
+        &mut session,
+        Some(own),
+        || stop.load(Ordering::Relaxed) || deadline.is_some_and(|d| Instant::now() >= d),
+        |cpu, event| Ok(writer.write_event(cpu, event)?),
+    )?;
+    let out = writer
+        .finish()
+        .with_context(|| format!("finishing {}", args.write.display()))?;
+    out.into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|f| f.sync_all())
+        .with_context(|| format!("writing {}", args.write.display()))?;
+
+    eprintln!(
+        "saker capture: {} events written to {} in {:.1} s ({} of its own left out)",
+        summary.events,
+        args.write.display(),
+        start.elapsed().as_secs_f64(),
+        summary.own_events
+    );
+    eprintln!(
+        "{:>4} {:>12} {:>10} {:>10} {:>10} {:>10}",
+        "cpu", "events", "drop-full", "drop-fault", "drop-reent", "drop-large"
+    );
+    for (cpu, c) in summary.per_cpu.iter().enumerate() {
+        eprintln!(
+            "{cpu:>4} {:>12} {:>10} {:>10} {:>10} {:>10}",
+            c.events, c.drops_full, c.drops_fault, c.drops_reentry, c.drops_toolarge
+        );
+    }
+    Ok(())
 }

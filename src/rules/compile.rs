@@ -92,14 +92,12 @@ pub fn compile(set: &RuleSet, files: &Files) -> (Vec<CompiledRule>, Vec<Diagnost
             kind: "macro",
             name: m.name.clone(),
         };
+        // Every macro must resolve (as Falco resolves them all); its fields
+        // are checked where rules use it, so that a rule's
+        // `skip-if-unknown-filter` covers the macros it uses.
         if let Some(Ok(e)) = c.macros.get(&m.name).cloned() {
             let mut stack = vec![m.name.clone()];
-            let Some(expanded) = c.expand_root(&e, &mut stack, &item, m.at) else {
-                continue;
-            };
-            let mut problems = Vec::new();
-            check(&expanded, &mut problems);
-            c.report_problems(problems, &item, false);
+            let _ = c.expand_root(&e, &mut stack, &item, m.at);
         }
         if !is_identifier(&m.name) {
             c.warn(Code::InvalidMacroName, "Macro has an invalid name. Macro names should match a regular expression: ^[a-zA-Z_][a-zA-Z0-9_]*$", m.at, &item);
@@ -617,5 +615,27 @@ mod tests {
             let msgs = load(&text);
             assert!(msgs.iter().any(|m| m == want), "{text}\n{msgs:?}");
         }
+    }
+
+    #[test]
+    fn unknown_fields_in_macros_follow_the_rules_using_them() {
+        let mut l = Loader::new();
+        l.load_str(
+            "t.yaml",
+            "- macro: plugin_only\n  condition: ka.verb = get\n\
+             - macro: also\n  condition: ct.name = x\n\
+             - rule: r\n  desc: d\n  condition: evt.type = open and also\n  output: o\n  priority: INFO\n  skip-if-unknown-filter: true\n",
+        );
+        let loaded = l.finish();
+        assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+        assert!(loaded.rules.is_empty());
+        let skipped = loaded
+            .diagnostics
+            .iter()
+            .find(|d| d.code == crate::rules::diag::Code::UnknownFilter);
+        let loc = skipped
+            .and_then(|d| d.location.as_ref())
+            .expect("skip warning located");
+        assert_eq!((loc.line, loc.col), (4, 14));
     }
 }

@@ -287,6 +287,11 @@ pub fn run(mut opts: Options) -> Result<(), Error> {
         log_loaded(&log, &settings);
         return Ok(());
     }
+    // Load the module before detaching, so `service saker start` reports
+    // a module that cannot load.
+    if let SourceSpec::Live { device, .. } = &opts.source {
+        source::ensure_module(device, settings.config.ring_bytes()).map_err(Error::start)?;
+    }
     let pidfile = match &opts.pidfile {
         None => None,
         Some(p) => {

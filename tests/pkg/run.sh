@@ -126,6 +126,12 @@ check "packaged rules validate" R saker -V /etc/saker/saker_rules.yaml /etc/sake
 check "packaged configuration loads" R saker --dry-run -c /etc/saker/saker.yaml
 R /etc/init.d/saker status >"$WORK/status.log" 2>&1
 check "init script status says not running (exit 3)" test $? -eq 3
+# The root's running kernel is the host's, with no module: start must fail
+# and say why (modprobe), not detach and die silently.
+R /etc/init.d/saker start >"$WORK/start.log" 2>&1
+check "init script start fails without the module, saying why" \
+	sh -c "test $? -ne 0 && grep -q 'modprobe saker' $WORK/start.log && test ! -e $MERGED/run/saker.pid"
+check "man page installed" sh -c "zcat $MERGED/usr/share/man/man8/saker.8.gz | grep -q '^.TH SAKER 8'"
 conffiles() { R dpkg-query -W -f='${Conffiles}' saker | grep -q "$1"; }
 check "conffiles registered" conffiles /etc/saker/saker.yaml
 

@@ -146,7 +146,11 @@ fn run(
     mut state: crate::state::State,
     mut ev: Box<dyn Evaluator>,
 ) -> Outcome {
-    let own_pid = u64::from(std::process::id());
+    // Live, the daemon's own activity (writing alerts) is not judged.
+    let own_pid = match source {
+        Source::Live(_) => Some(u64::from(std::process::id())),
+        Source::File(_) => None,
+    };
     let mut backoff = Backoff::default();
     let mut last = Instant::now();
     let mut prev = source.counters().unwrap_or_default();
@@ -160,8 +164,7 @@ fn run(
             state.update(view);
             processed += 1;
             sh.metrics.events_processed.fetch_add(1, Ordering::Relaxed);
-            // The daemon's own activity (writing alerts) is not judged.
-            if state.thread(view.tid()).is_some_and(|t| t.pid == own_pid) {
+            if own_pid.is_some_and(|own| state.thread(view.tid()).is_some_and(|t| t.pid == own)) {
                 return;
             }
             ev.process(view, &state, &mut |a| submit(sh, a));
@@ -275,3 +278,7 @@ impl Pipeline {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "pipeline_tests.rs"]
+mod tests;

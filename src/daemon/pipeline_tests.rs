@@ -1,0 +1,154 @@
+//! Tests of the event thread: an evaluator plugged in sees every event in
+//! order and its alerts reach the outputs; drop actions are limited by the
+//! threshold and the token bucket.
+
+use super::*;
+use crate::event::view::EventView;
+use crate::output::alert::Rendering;
+use crate::output::file::FileSink;
+use crate::output::queue::ErrorHook;
+use crate::state::State;
+
+/// Raises one alert per event, naming its number.
+struct EveryEvent {
+    seen: u64,
+}
+
+impl Evaluator for EveryEvent {
+    fn process(&mut self, e: &EventView<'_>, _: &State, emit: &mut dyn FnMut(Alert)) {
+        self.seen += 1;
+        emit(Alert {
+            time_ns: e.ts(),
+            rule: "every event".into(),
+            priority: Priority::Notice,
+            source: "syscall".into(),
+            hostname: "h".into(),
+            output: format!("event {} {}", self.seen, e.name()),
+            output_fields: Vec::new(),
+            tags: Vec::new(),
+        });
+    }
+
+    fn raises_alerts(&self) -> bool {
+        true
+    }
+}
+
+fn shared(outputs: Outputs) -> Arc<Shared> {
+    Arc::new(Shared {
+        stop: AtomicBool::new(false),
+        next_evaluator: Mutex::new(None),
+        outputs: RwLock::new(Arc::new(outputs)),
+        drops: Mutex::new(DropPolicy {
+            threshold: 0.1,
+            actions: vec![DropAction::Log, DropAction::Alert, DropAction::Exit],
+            rate: 0.03333,
+            max_burst: 1,
+        }),
+        metrics: Arc::new(Metrics::new()),
+        log: Arc::new(Logger::stderr()),
+        hostname: "h".into(),
+    })
+}
+
+fn quiet() -> ErrorHook {
+    Arc::new(|_, _| {})
+}
+
+#[test]
+fn an_evaluator_sees_every_event_and_its_alerts_reach_the_outputs() {
+    let trace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/traces/bencer__example0_nginx.scap");
+    if !trace.exists() {
+        eprintln!(
+            "skipped: {} (shared reference capture) is missing",
+            trace.display()
+        );
+        return;
+    }
+    let out = std::env::temp_dir().join(format!("saker-pipeline-{}.txt", std::process::id()));
+    let _ = std::fs::remove_file(&out);
+    let sink = FileSink::new(&out, true, false).unwrap();
+    // Notice passes a Notice threshold; the capacity holds every alert.
+    let outputs = Outputs::new(
+        vec![Box::new(sink)],
+        Priority::Notice,
+        Rendering::default(),
+        1000,
+        quiet(),
+    )
+    .unwrap();
+    let sh = shared(outputs);
+    let mut p = Pipeline::start(
+        SourceSpec::File(trace),
+        Box::new(EveryEvent { seen: 0 }),
+        sh.clone(),
+    )
+    .unwrap();
+    let t0 = Instant::now();
+    let outcome = loop {
+        if let Some(r) = p.finished() {
+            break r;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(20));
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(outcome, Ok(143));
+    let outputs = std::mem::replace(&mut *sh.outputs.write().unwrap(), Arc::new(Outputs::none()));
+    let Ok(outputs) = Arc::try_unwrap(outputs) else {
+        panic!("outputs still shared");
+    };
+    assert!(outputs.close(Duration::from_secs(5)).is_empty());
+    let text = std::fs::read_to_string(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 143);
+    // In event order.
+    for (i, l) in lines.iter().enumerate() {
+        assert!(l.contains(&format!(": Notice event {} ", i + 1)), "{l}");
+    }
+    assert!(sh
+        .metrics
+        .render()
+        .contains("saker_alerts_total{rule=\"every event\",priority=\"Notice\"} 143"));
+}
+
+fn counters(events: u64, drops: u64) -> Vec<CpuCounters> {
+    vec![CpuCounters {
+        events,
+        drops_full: drops,
+        ..CpuCounters::default()
+    }]
+}
+
+#[test]
+fn drop_actions_follow_threshold_and_rate() {
+    let sh = shared(Outputs::none());
+    let mut bucket = Bucket {
+        tokens: 1.0,
+        last: Instant::now(),
+    };
+    let mut prev = counters(1000, 0);
+    // (events, drops) totals after each second, and whether exit is asked.
+    let cases = [
+        ((2000, 0), false),   // no drops
+        ((2990, 10), false),  // 1% dropped: below the 10% threshold
+        ((3040, 60), true),   // 50%: acts (the bucket had a token)
+        ((3090, 110), false), // 50% again: the bucket is empty
+    ];
+    for ((events, drops), exits) in cases {
+        let now = counters(events, drops);
+        assert_eq!(
+            check_drops(&sh, &mut prev, now, &mut bucket),
+            exits,
+            "{events} {drops}"
+        );
+    }
+    let text = sh.metrics.render();
+    assert!(
+        text.contains(
+            "saker_alerts_total{rule=\"saker internal: syscall event drop\",priority=\"Debug\"} 1"
+        ),
+        "{text}"
+    );
+}

@@ -353,6 +353,7 @@ fn serve(opts: &Options, settings: Settings, log: &Arc<Logger>) -> Result<(), Er
     let shared = Arc::new(Shared {
         stop: Default::default(),
         next_evaluator: Mutex::new(None),
+        next_interest: Mutex::new(None),
         outputs: RwLock::new(Arc::new(outputs)),
         drops: Mutex::new(settings.config.syscall_event_drops.clone()),
         metrics: metrics.clone(),
@@ -366,7 +367,8 @@ fn serve(opts: &Options, settings: Settings, log: &Arc<Logger>) -> Result<(), Er
         },
         s => s.clone(),
     };
-    let mut pipeline = Pipeline::start(source, ev, shared.clone()).map_err(Error::start)?;
+    let wanted = source::wanted_by(&settings.rules);
+    let mut pipeline = Pipeline::start(source, wanted, ev, shared.clone()).map_err(Error::start)?;
     log.info("event processing started");
 
     let mut outcome = None;
@@ -502,6 +504,9 @@ fn reload(
     }
     if let Ok(mut n) = shared.next_evaluator.lock() {
         *n = Some(evaluator::for_rules(&next.rules, host));
+    }
+    if let Ok(mut n) = shared.next_interest.lock() {
+        *n = Some(source::wanted_by(&next.rules));
     }
     let old = match shared.outputs.write() {
         Ok(mut o) => std::mem::replace(&mut *o, Arc::new(outputs)),

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::evaluator::Evaluator;
 use super::log::Logger;
-use super::source::{Poll, Source, SourceSpec};
+use super::source::{Poll, Source, SourceSpec, Wanted};
 use crate::config::{DropAction, DropPolicy};
 use crate::metrics::Metrics;
 use crate::output::alert::{now_ns, Alert, FieldValue, Priority};
@@ -25,6 +25,8 @@ pub struct Shared {
     pub stop: AtomicBool,
     /// An evaluator to switch to before the next event (reload).
     pub next_evaluator: Mutex<Option<Box<dyn Evaluator>>>,
+    /// Event types to capture from now on (reload).
+    pub next_interest: Mutex<Option<Wanted>>,
     /// Where alerts go; replaced on reload.
     pub outputs: RwLock<Arc<Outputs>>,
     /// The drop policy; replaced on reload.
@@ -139,6 +141,15 @@ fn submit(sh: &Shared, alert: Alert) {
     }
 }
 
+fn report_unmatched(sh: &Shared, unmatched: Vec<String>) {
+    if !unmatched.is_empty() {
+        sh.log.warn(&format!(
+            "rules use event types this module does not capture: {}",
+            unmatched.join(", ")
+        ));
+    }
+}
+
 /// The thread's loop, after the source opened.
 fn run(
     sh: &Shared,
@@ -173,6 +184,9 @@ fn run(
     while !sh.stop.load(Ordering::Acquire) {
         if let Some(next) = sh.next_evaluator.lock().ok().and_then(|mut n| n.take()) {
             ev = next;
+        }
+        if let Some(w) = sh.next_interest.lock().ok().and_then(|mut n| n.take()) {
+            report_unmatched(sh, source.set_interest(&w)?);
         }
         match step(&mut source, &mut ev)? {
             Poll::Idle => backoff.idle(),
@@ -210,6 +224,7 @@ impl Pipeline {
     /// the source is open, or why it could not be.
     pub fn start(
         spec: SourceSpec,
+        wanted: Wanted,
         ev: Box<dyn Evaluator>,
         shared: Arc<Shared>,
     ) -> Result<Pipeline, String> {
@@ -219,7 +234,7 @@ impl Pipeline {
         let handle = std::thread::Builder::new()
             .name("saker-events".into())
             .spawn(move || {
-                let (source, state) = match Source::open(&spec) {
+                let (source, state) = match Source::open(&spec, &wanted) {
                     Ok(s) => s,
                     Err(e) => {
                         let _ = ready_tx.send(Err(e));

@@ -3,6 +3,7 @@
 //! threshold and the token bucket.
 
 use super::*;
+use crate::daemon::source::Wanted;
 use crate::event::view::EventView;
 use crate::output::alert::Rendering;
 use crate::output::file::FileSink;
@@ -38,6 +39,7 @@ fn shared(outputs: Outputs) -> Arc<Shared> {
     Arc::new(Shared {
         stop: AtomicBool::new(false),
         next_evaluator: Mutex::new(None),
+        next_interest: Mutex::new(None),
         outputs: RwLock::new(Arc::new(outputs)),
         drops: Mutex::new(DropPolicy {
             threshold: 0.1,
@@ -81,6 +83,7 @@ fn an_evaluator_sees_every_event_and_its_alerts_reach_the_outputs() {
     let sh = shared(outputs);
     let mut p = Pipeline::start(
         SourceSpec::File(trace),
+        Wanted::All,
         Box::new(EveryEvent { seen: 0 }),
         sh.clone(),
     )

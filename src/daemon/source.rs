@@ -2,6 +2,7 @@
 //! module with modprobe when its device is missing) or a capture file
 //! (`-e FILE`), with the state they start from.
 
+use std::collections::BTreeSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -9,8 +10,10 @@ use std::time::{Duration, Instant};
 
 use crate::capture::Reader;
 use crate::event::view::EventView;
+use crate::filter::evttype::EvtTypes;
 use crate::ring::session::{open_device, Session};
 use crate::ring::{CpuCounters, Interest};
+use crate::rules::Loaded;
 use crate::state::{procfs, State};
 use crate::sys::SakerDevice;
 
@@ -26,6 +29,31 @@ pub enum SourceSpec {
     },
     /// A capture file, read to its end.
     File(PathBuf),
+}
+
+/// The event types the loaded rules need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Wanted {
+    /// Some rule is not bounded by event types: everything.
+    All,
+    /// These event type names.
+    Names(BTreeSet<String>),
+}
+
+/// What the enabled syscall rules of `rules` need.
+pub fn wanted_by(rules: &Loaded) -> Wanted {
+    let mut names = BTreeSet::new();
+    for r in rules
+        .rules
+        .iter()
+        .filter(|r| r.enabled && r.source == "syscall")
+    {
+        match &r.evttypes {
+            EvtTypes::Only(n) => names.extend(n.iter().cloned()),
+            EvtTypes::AllExcept(_) => return Wanted::All,
+        }
+    }
+    Wanted::Names(names)
 }
 
 /// What one poll found.
@@ -98,18 +126,19 @@ impl Source {
     /// Opens the source and builds the state it starts from: a /proc
     /// snapshot for the live source, the capture's metadata for a file.
     /// Live capture is enabled before the snapshot so no process is missed.
-    pub fn open(spec: &SourceSpec) -> Result<(Source, State), String> {
+    pub fn open(spec: &SourceSpec, wanted: &Wanted) -> Result<(Source, State), String> {
         match spec {
             SourceSpec::Live { device, ring_bytes } => {
                 ensure_module(device, *ring_bytes)?;
                 let dev = open_device(device).map_err(|e| e.to_string())?;
                 let session = Session::new(dev).map_err(|e| e.to_string())?;
-                session
-                    .set_interest(&Interest::all())
-                    .map_err(|e| e.to_string())?;
-                session.enable().map_err(|e| e.to_string())?;
+                let mut source = Source::Live(Box::new(session));
+                source.set_interest(wanted)?;
+                if let Source::Live(session) = &source {
+                    session.enable().map_err(|e| e.to_string())?;
+                }
                 let meta = procfs::snapshot().map_err(|e| format!("/proc snapshot: {e}"))?;
-                Ok((Source::Live(Box::new(session)), State::from_metadata(&meta)))
+                Ok((source, State::from_metadata(&meta)))
             }
             SourceSpec::File(path) => {
                 let reader = Reader::open(path).map_err(|e| e.to_string())?;
@@ -117,6 +146,27 @@ impl Source {
                 Ok((Source::File(Box::new(reader)), state))
             }
         }
+    }
+
+    /// Tells the module to capture what `wanted` names plus what state
+    /// tracking needs. Returns the names no syscall of this module produces
+    /// (nothing to capture for them). A file source has nothing to set.
+    pub fn set_interest(&mut self, wanted: &Wanted) -> Result<Vec<String>, String> {
+        let Source::Live(session) = self else {
+            return Ok(Vec::new());
+        };
+        let map = session.syscall_map().map_err(|e| e.to_string())?;
+        let (interest, unmatched) = match wanted {
+            Wanted::All => (Interest::all(), Vec::new()),
+            Wanted::Names(n) => {
+                let names: Vec<&str> = n.iter().map(String::as_str).collect();
+                let (i, unmatched) =
+                    Interest::from_names(&names, &map).map_err(|e| e.to_string())?;
+                (i.union(&Interest::state_tracking(&map)), unmatched)
+            }
+        };
+        session.set_interest(&interest).map_err(|e| e.to_string())?;
+        Ok(unmatched)
     }
 
     /// Hands waiting events to `f`, in order.
@@ -183,7 +233,8 @@ mod tests {
             eprintln!("skipped: no traces in {trace} (the shared reference captures)");
             return;
         };
-        let (mut src, _state) = Source::open(&SourceSpec::File(path.clone())).unwrap();
+        let (mut src, _state) =
+            Source::open(&SourceSpec::File(path.clone()), &Wanted::All).unwrap();
         let mut events = 0u64;
         loop {
             match src.poll(&mut |_| events += 1).unwrap() {
@@ -197,8 +248,34 @@ mod tests {
     }
 
     #[test]
+    fn rules_name_the_event_types_they_need() {
+        let cases: &[(&str, Wanted)] = &[
+            (
+                "- rule: a\n  desc: d\n  condition: evt.type = open and fd.name = /x\n  output: o\n  priority: INFO\n\
+                 - rule: b\n  desc: d\n  condition: evt.type in (execve, connect)\n  output: o\n  priority: INFO\n",
+                Wanted::Names(["connect", "execve", "open"].iter().map(|s| s.to_string()).collect()),
+            ),
+            (
+                "- rule: a\n  desc: d\n  condition: evt.type = open\n  output: o\n  priority: INFO\n  enabled: false\n",
+                Wanted::Names(BTreeSet::new()),
+            ),
+            (
+                "- rule: a\n  desc: d\n  condition: proc.name = cat\n  output: o\n  priority: INFO\n",
+                Wanted::All,
+            ),
+        ];
+        for (text, wanted) in cases {
+            let mut l = crate::rules::Loader::new();
+            l.load_str("r.yaml", text);
+            let loaded = l.finish();
+            assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+            assert_eq!(&wanted_by(&loaded), wanted, "{text}");
+        }
+    }
+
+    #[test]
     fn missing_inputs_are_errors() {
-        let e = Source::open(&SourceSpec::File("/nonexistent.scap".into())).err();
+        let e = Source::open(&SourceSpec::File("/nonexistent.scap".into()), &Wanted::All).err();
         assert!(e.unwrap().contains("/nonexistent.scap"));
         // Without the module (and modprobe unable to load it here), the
         // live source says what to do.

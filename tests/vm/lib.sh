@@ -101,6 +101,13 @@ vm_build_initramfs() {
 	if [ -n "$agent" ]; then
 		vm_copy_program "$root" "$agent" /usr/bin/saker
 	fi
+	# VM_EXTRA: more files; *.ko go to /, programs (with their libraries) to /usr/bin.
+	for f in ${VM_EXTRA:-}; do
+		case "$f" in
+		*.ko) cp "$f" "$root/" ;;
+		*) vm_copy_program "$root" "$f" "/usr/bin/$(basename "$f")" ;;
+		esac
+	done
 	printf 'root:x:0:0:root:/root:/bin/sh\n' >"$root/etc/passwd"
 	printf 'root:x:0:\n' >"$root/etc/group"
 	printf 'root::19000:0:99999:7:::\n' >"$root/etc/shadow"
@@ -110,8 +117,12 @@ vm_build_initramfs() {
 }
 
 # vm_boot INITRD CONSOLE_LOG RESULT_FILE TIMEOUT_SECONDS
+# Single-threaded TCG: with one host thread per vCPU, QEMU 7.2 can keep
+# executing a stale translation of a kernel text_poke() site (the int3 of a
+# static key being flipped when tracepoints are registered under load), and
+# both vCPUs then spin forever in syscall_trace_enter (soft lockups).
 vm_boot() {
-	timeout "$4" qemu-system-x86_64 -accel tcg -m 1024 -smp 2 -nographic \
+	timeout "$4" qemu-system-x86_64 -accel tcg,thread=single -m 1024 -smp 2 -nographic \
 		-no-reboot -kernel "$VM_KERNEL" -initrd "$1" \
 		-append 'console=ttyS0 panic=-1 loglevel=5 rdinit=/init' \
 		-serial "file:$2" -serial "file:$3" -monitor none \

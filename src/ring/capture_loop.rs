@@ -174,4 +174,52 @@ mod tests {
         assert!(r.unwrap_err().to_string().contains("sink"));
         assert!(!s.device().enabled.get());
     }
+
+    #[test]
+    fn merged_events_round_trip_through_a_capture_file() {
+        use crate::capture::meta::{Metadata, ThreadInfo};
+        use crate::capture::{Reader, Writer};
+        use crate::event::table::id;
+
+        let mut s = Session::new(FakeDevice::new(2, 8192)).unwrap();
+        let fd = 3u64.to_le_bytes();
+        let res = 0u64.to_le_bytes();
+        let input = [
+            (1, event(100, 7, id::SYSCALL_CLOSE_E, &[&fd])),
+            (0, event(150, 8, id::SYSCALL_CLOSE_E, &[&fd])),
+            (1, event(200, 7, id::SYSCALL_CLOSE_X, &[&res])),
+            (0, event(250, 8, id::SYSCALL_CLOSE_X, &[&res])),
+        ];
+        for (cpu, ev) in &input {
+            assert!(s.device().cpus[*cpu].push(ev));
+        }
+        let meta = Metadata {
+            threads: vec![ThreadInfo {
+                tid: 7,
+                pid: 7,
+                comm: "t".into(),
+                ..ThreadInfo::default()
+            }],
+            ..Metadata::default()
+        };
+        let mut w = Writer::new(Vec::new(), &meta).unwrap();
+        let mut stop = false;
+        let sum = run::<_, Box<dyn std::error::Error>, _>(
+            &mut s,
+            None,
+            || std::mem::replace(&mut stop, true),
+            |cpu, ev| Ok(w.write_event(cpu, ev)?),
+        )
+        .unwrap();
+        assert_eq!(sum.events, 4);
+        let bytes = w.finish().unwrap();
+
+        let mut r = Reader::new("mem", &bytes[..]).unwrap();
+        assert_eq!(r.metadata().threads, meta.threads);
+        let mut got = Vec::new();
+        while let Some(ev) = r.next_event().unwrap() {
+            got.push((ev.cpu() as usize, ev.raw().to_vec()));
+        }
+        assert_eq!(got, input);
+    }
 }

@@ -440,4 +440,19 @@ mod tests {
             assert_eq!(writable_by(owner, uid, gid), want, "{owner:?} {uid} {gid}");
         }
     }
+
+    #[test]
+    fn the_live_snapshot_survives_a_capture_file() {
+        let meta = snapshot().unwrap();
+        let w = crate::capture::Writer::new(Vec::new(), &meta).unwrap();
+        let bytes = w.finish().unwrap();
+        let r = crate::capture::Reader::new("mem", &bytes[..]).unwrap();
+        let back = r.metadata();
+        assert_eq!(back.machine, meta.machine);
+        assert_eq!(back.users, meta.users);
+        assert_eq!(back.threads.len(), meta.threads.len());
+        let me = std::process::id() as u64;
+        let find = |m: &Metadata| m.threads.iter().find(|t| t.tid == me).cloned();
+        assert_eq!(find(back), find(&meta));
+    }
 }

@@ -1,69 +1,12 @@
 //! Decoding: a rules file's YAML documents into typed items (lists, macros,
 //! rules, version requirements), with Falco's messages for malformed ones.
 
-use std::fmt;
+pub use super::priority::Priority;
+pub use super::version::{Version, ENGINE_VERSION};
 
 use super::diag::{Code, Diagnostic, ItemRef, Severity};
 use super::source::{FileId, Files, Origin};
-use super::yaml::{Node, NodeKind, Style};
-
-/// Alert priorities, most severe first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Priority {
-    /// System is unusable.
-    Emergency,
-    /// Action must be taken immediately.
-    Alert,
-    /// Critical conditions.
-    Critical,
-    /// Error conditions.
-    Error,
-    /// Warning conditions.
-    Warning,
-    /// Normal but significant.
-    Notice,
-    /// Informational.
-    Informational,
-    /// Debugging.
-    Debug,
-}
-
-impl Priority {
-    /// Parses a priority name, case-insensitively (`INFO` is `INFORMATIONAL`).
-    pub fn parse(s: &str) -> Option<Priority> {
-        Some(match s.to_ascii_lowercase().as_str() {
-            "emergency" => Priority::Emergency,
-            "alert" => Priority::Alert,
-            "critical" => Priority::Critical,
-            "error" => Priority::Error,
-            "warning" => Priority::Warning,
-            "notice" => Priority::Notice,
-            "informational" | "info" => Priority::Informational,
-            "debug" => Priority::Debug,
-            _ => return None,
-        })
-    }
-
-    /// The name as Falco prints it in alerts.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Priority::Emergency => "Emergency",
-            Priority::Alert => "Alert",
-            Priority::Critical => "Critical",
-            Priority::Error => "Error",
-            Priority::Warning => "Warning",
-            Priority::Notice => "Notice",
-            Priority::Informational => "Informational",
-            Priority::Debug => "Debug",
-        }
-    }
-}
-
-impl fmt::Display for Priority {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use super::yaml::{Node, NodeKind};
 
 /// How an `override` key changes the earlier definition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -106,33 +49,6 @@ pub enum Item {
     Macro(MacroDef),
     /// `rule`.
     Rule(Box<RuleDef>),
-}
-
-/// The rules engine version this loader implements: rule files requiring a
-/// later one are rejected.
-pub const ENGINE_VERSION: Version = Version(0, 57, 0);
-
-/// A version triple; an integer `N` means `0.N.0`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Version(pub u64, pub u64, pub u64);
-
-impl Version {
-    /// Parses `N` or `A.B.C`.
-    pub fn parse(s: &str) -> Option<Version> {
-        let parts: Vec<&str> = s.trim().split('.').collect();
-        let num = |p: &str| p.parse::<u64>().ok();
-        match parts.as_slice() {
-            [n] => Some(Version(0, num(n)?, 0)),
-            [a, b, c] => Some(Version(num(a)?, num(b)?, num(c)?)),
-            _ => None,
-        }
-    }
-}
-
-impl fmt::Display for Version {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}.{}.{}", self.0, self.1, self.2)
-    }
 }
 
 /// A `list` item.
@@ -752,27 +668,84 @@ impl<'a> Decoder<'a> {
     }
 }
 
-/// Whether a scalar node was written with quotes.
-pub fn is_quoted(node: &Node) -> bool {
-    matches!(
-        node.kind,
-        NodeKind::Scalar(_, Style::SingleQuoted | Style::DoubleQuoted)
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::yaml::parse_documents;
+
+    fn decode(text: &str) -> (Vec<Item>, Vec<Diagnostic>) {
+        let mut files = Files::default();
+        let id = files.add("t.yaml", text.to_string());
+        let docs = parse_documents(text).expect("yaml");
+        let mut d = Decoder::new(&files, id);
+        let items = d.documents(&docs);
+        (items, d.diags)
+    }
 
     #[test]
-    fn priorities_and_versions() {
-        assert_eq!(Priority::parse("INFO"), Some(Priority::Informational));
-        assert_eq!(Priority::parse("error"), Some(Priority::Error));
-        assert_eq!(Priority::parse("loud"), None);
-        assert!(Priority::Emergency < Priority::Debug);
-        assert_eq!(Version::parse("9"), Some(Version(0, 9, 0)));
-        assert_eq!(Version::parse("0.57.0"), Some(Version(0, 57, 0)));
-        assert_eq!(Version::parse("not-a-number"), None);
-        assert_eq!(Version::parse("1.2"), None);
+    fn diagnostic_table() {
+        // (file, severity, message, line, column)
+        let cases = [
+            ("This is not yaml\n", Severity::Error, "Rules content is not yaml", 1, 1),
+            ("foo: bar\n", Severity::Error, "Rules content is not yaml array of objects", 1, 1),
+            ("- foo\n", Severity::Error, "Unexpected element of type string. Each element should be a yaml associative array.", 1, 3),
+            ("- required_engine_version: x\n", Severity::Error, "Value of required_engine_version must be a number", 1, 28),
+            ("- list: l\n  no_items: foo\n", Severity::Error, "List must have property items", 1, 3),
+            ("- list: l\n  items: [a]\n  bogus: 1\n", Severity::Warning, "Unknown key 'bogus' in list", 3, 3),
+            ("- macro: m\n  nope: 1\n", Severity::Error, "Macro must have property condition", 1, 3),
+            ("- rule:\n  desc: d\n", Severity::Error, "Rule name is empty", 1, 3),
+            ("- rule: r\n  desc: d\n  condition: c\n  priority: INFO\n", Severity::Error, "Rule must have property output", 1, 3),
+            ("- rule: r\n  append: true\n", Severity::Error, "Appended rule must have exceptions or condition property", 1, 3),
+            ("- rule: r\n  desc: d\n  condition: c\n  output: o\n  priority: LOUD\n", Severity::Error, "Invalid priority level: LOUD", 5, 13),
+            ("- rule: r\n  enabled: maybe\n", Severity::Error, "Value of enabled must be a boolean", 2, 12),
+            ("- rule: r\n  exceptions:\n    - fields: [a]\n", Severity::Error, "Rule exception item must have name property", 3, 7),
+            ("- rule: r\n  condition: c\n  override:\n    condition: merge\n", Severity::Error, "Override mode for key 'condition' must be append or replace", 4, 16),
+            ("- required_engine_version: 9999999\n", Severity::Error, "Rules require engine version 9999999, but engine version is 0.57.0", 1, 28),
+            ("- colour: blue\n", Severity::Warning, "Unknown top level object: colour", 1, 3),
+        ];
+        for (text, sev, msg, line, col) in cases {
+            let (_, diags) = decode(text);
+            let d = diags
+                .iter()
+                .find(|d| d.message == msg)
+                .unwrap_or_else(|| panic!("{text:?}: {diags:?}"));
+            let loc = d.location.as_ref().expect("located");
+            assert_eq!(
+                (d.severity, loc.line, loc.col),
+                (sev, line, col),
+                "{text:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn items_decode() {
+        let (items, diags) = decode(
+            "- required_plugin_versions:\n    - name: container\n      version: 0.4.0\n\
+             - list: l\n  items: [a, '\"b c\"', 22]\n\
+             - rule: r\n  desc: d\n  condition: c\n  output: o\n  priority: info\n  tags: [x]\n  enabled: false\n",
+        );
+        assert!(diags.is_empty(), "{diags:?}");
+        assert_eq!(items.len(), 3);
+        assert_eq!(
+            items[0],
+            Item::PluginVersions(vec![("container".into(), "0.4.0".into())])
+        );
+        let Item::List(l) = &items[1] else { panic!() };
+        let entries: Vec<(&str, bool)> = l
+            .items
+            .iter()
+            .map(|i| (i.text.as_str(), i.quoted))
+            .collect();
+        assert_eq!(entries, [("a", false), ("b c", true), ("22", false)]);
+        let Item::Rule(r) = &items[2] else { panic!() };
+        assert_eq!(
+            (r.priority, r.enabled, r.tags.as_deref()),
+            (
+                Some(Priority::Informational),
+                Some(false),
+                Some(&["x".to_string()][..])
+            )
+        );
     }
 }

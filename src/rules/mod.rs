@@ -12,8 +12,10 @@ pub mod exceptions;
 pub mod item;
 pub mod load;
 pub mod output;
+pub mod priority;
 pub mod ruleset;
 pub mod source;
+pub mod version;
 pub mod yaml;
 
 pub use compile::CompiledRule;

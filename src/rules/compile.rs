@@ -37,7 +37,8 @@ pub struct CompiledRule {
     pub condition: Expr,
     /// The expanded condition as text, accepted by libsinsp-based tools.
     pub condition_text: String,
-    /// Output format.
+    /// Output format, trimmed of surrounding whitespace (block scalars
+    /// end with a line break) as Falco trims it.
     pub output: String,
     /// The event types the condition can match.
     pub evttypes: EvtTypes,
@@ -285,7 +286,7 @@ impl Compiler<'_> {
             source: r.source.clone(),
             condition_text: print(&expanded),
             condition: expanded,
-            output: r.output.value.clone(),
+            output: r.output.value.trim().to_string(),
             evttypes: types,
             location: self.files.location(r.at.file, r.at.start),
         })

@@ -93,6 +93,23 @@ impl Error {
     }
 }
 
+impl Error {
+    /// The error on one line (for syslog): positions without source lines.
+    pub fn summary(&self) -> String {
+        match &self.kind {
+            ErrorKind::Config(errors) => {
+                let text: Vec<String> = errors.iter().map(ToString::to_string).collect();
+                format!("invalid configuration: {}", text.join("; "))
+            }
+            ErrorKind::Rules(d) => {
+                let first: Vec<&str> = d.iter().filter_map(|m| m.lines().next()).collect();
+                format!("rules did not load: {}", first.join("; "))
+            }
+            _ => self.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
@@ -478,7 +495,7 @@ fn reload(
     };
     let next = match load_settings(opts, log) {
         Ok(s) => s,
-        Err(e) => return refuse(e.to_string()),
+        Err(e) => return refuse(e.summary()),
     };
     let outputs = match build_outputs(&next.config, log) {
         Ok(o) => o,

@@ -165,6 +165,7 @@ fn run(
     let mut backoff = Backoff::default();
     let mut last = Instant::now();
     let mut prev = source.counters().unwrap_or_default();
+    sh.metrics.set_per_cpu(prev.clone());
     let mut bucket = Bucket {
         tokens: 1.0,
         last: Instant::now(),

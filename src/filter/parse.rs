@@ -93,15 +93,17 @@ impl Parser<'_> {
         make: fn(Vec<Expr>) -> ExprKind,
     ) -> Result<Expr, Error> {
         let first = next(self)?;
+        if !is_keyword(&self.lx.peek(Mode::Expr)?, kw) {
+            return Ok(first);
+        }
+        let mut span = first.span;
         let mut items = vec![first];
         while is_keyword(&self.lx.peek(Mode::Expr)?, kw) {
             self.lx.next_token(Mode::Expr)?;
-            items.push(next(self)?);
+            let e = next(self)?;
+            span = span.to(e.span);
+            items.push(e);
         }
-        if items.len() == 1 {
-            return Ok(items.pop().unwrap_or_else(|| unreachable!()));
-        }
-        let span = items[0].span.to(items[items.len() - 1].span);
         Ok(Expr {
             kind: make(items),
             span,

@@ -8,6 +8,9 @@ use super::session::{Backoff, Session};
 use super::Error;
 use crate::sys::Device;
 
+/// Wait after the disable before the final drain.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(2);
+
 /// Most ring snapshots read after capture is disabled.
 const DRAIN_ROUNDS: u32 = 64;
 
@@ -92,6 +95,9 @@ where
     let disabled = session.disable();
     looped?;
     disabled?;
+    // Probes that saw capture enabled just before the disable may still be
+    // writing; give them a moment to publish.
+    std::thread::sleep(SETTLE);
     // Bounded: a producer that kept writing after the disable must not keep
     // the capture from finishing.
     for _ in 0..DRAIN_ROUNDS {

@@ -136,12 +136,18 @@ pub struct Config {
     pub json_include_output_property: bool,
     /// JSON alerts carry `tags`.
     pub json_include_tags_property: bool,
+    /// Text alerts carry the full ISO 8601 date and time.
+    pub time_format_iso_8601: bool,
     /// Least severe priority that is sent.
     pub priority: Priority,
     /// Sinks buffer their writes.
     pub buffered_outputs: bool,
     /// Alerts waiting for the sinks before new ones are dropped.
     pub outputs_queue_capacity: usize,
+    /// `outputs.rate`: alerts a second (token bucket; 0 is no limit).
+    pub outputs_rate: f64,
+    /// `outputs.max_burst`: the bucket's size.
+    pub outputs_max_burst: u32,
     /// `stdout_output.enabled`.
     pub stdout_output: bool,
     /// `syslog_output`.
@@ -179,9 +185,12 @@ impl Default for Config {
             json_output: false,
             json_include_output_property: true,
             json_include_tags_property: true,
+            time_format_iso_8601: false,
             priority: Priority::Debug,
             buffered_outputs: false,
             outputs_queue_capacity: 1000,
+            outputs_rate: 0.0,
+            outputs_max_burst: 1000,
             stdout_output: true,
             syslog_output: SyslogOutput {
                 enabled: true,
@@ -446,6 +455,9 @@ pub const KEYS: &[(&str, Setter)] = &[
     ("json_include_tags_property", |c, n| {
         boolean(n).map(|v| c.json_include_tags_property = v)
     }),
+    ("time_format_iso_8601", |c, n| {
+        boolean(n).map(|v| c.time_format_iso_8601 = v)
+    }),
     ("priority", |c, n| {
         c.priority = scalar(n)?.parse().map_err(|e| format!("{e}"))?;
         Ok(())
@@ -455,6 +467,12 @@ pub const KEYS: &[(&str, Setter)] = &[
     }),
     ("outputs_queue.capacity", |c, n| {
         uint(n, 1, 1 << 24).map(|v| c.outputs_queue_capacity = v as usize)
+    }),
+    ("outputs.rate", |c, n| {
+        float(n, 0.0, 1e9).map(|v| c.outputs_rate = v)
+    }),
+    ("outputs.max_burst", |c, n| {
+        uint(n, 1, u32::MAX.into()).map(|v| c.outputs_max_burst = v as u32)
     }),
     ("stdout_output.enabled", |c, n| {
         boolean(n).map(|v| c.stdout_output = v)

@@ -30,6 +30,10 @@ fn values_are_read() {
         ("json_include_tags_property: false", &[], |c| {
             !c.json_include_tags_property
         }),
+        ("time_format_iso_8601: true", &[], |c| c.time_format_iso_8601),
+        ("outputs:\n  rate: 1\n  max_burst: 1000\n", &[], |c| {
+            c.outputs_rate == 1.0 && c.outputs_max_burst == 1000
+        }),
         ("priority: warning", &[], |c| c.priority == Priority::Warning),
         ("priority: INFO", &[], |c| c.priority == Priority::Informational),
         ("buffered_outputs: true", &[], |c| c.buffered_outputs),

@@ -34,10 +34,17 @@ pub struct Metrics {
     outputs: Mutex<Vec<SinkSnapshot>>,
     /// Alerts below the priority threshold.
     pub alerts_filtered: AtomicU64,
+    /// Alerts held back by the output rate limit.
+    pub alerts_rate_limited: AtomicU64,
 }
 
 /// A per-sink metric: name, type, help, and how to read it.
-type SinkMetric = (&'static str, &'static str, &'static str, fn(&SinkSnapshot) -> u64);
+type SinkMetric = (
+    &'static str,
+    &'static str,
+    &'static str,
+    fn(&SinkSnapshot) -> u64,
+);
 
 /// Escapes a label value for the exposition format.
 fn label(v: &str) -> String {
@@ -88,7 +95,7 @@ impl Metrics {
     /// The Prometheus text exposition (format 0.0.4).
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let simple: [(&str, &str, &str, &AtomicU64); 7] = [
+        let simple: [(&str, &str, &str, &AtomicU64); 8] = [
             (
                 "saker_events_processed_total",
                 "counter",
@@ -130,6 +137,12 @@ impl Metrics {
                 "counter",
                 "Alerts below the priority threshold.",
                 &self.alerts_filtered,
+            ),
+            (
+                "saker_alerts_rate_limited_total",
+                "counter",
+                "Alerts held back by the output rate limit (outputs.rate).",
+                &self.alerts_rate_limited,
             ),
         ];
         for (name, kind, help, v) in simple {

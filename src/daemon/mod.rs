@@ -203,6 +203,7 @@ fn rendering(c: &Config) -> Rendering {
         json: c.json_output,
         include_output: c.json_include_output_property,
         include_tags: c.json_include_tags_property,
+        iso_time: c.time_format_iso_8601,
     }
 }
 
@@ -253,6 +254,7 @@ fn build_outputs(c: &Config, log: &Arc<Logger>) -> Result<Outputs, String> {
         c.outputs_queue_capacity,
         hook,
     )
+    .map(|o| o.with_rate_limit(c.outputs_rate, c.outputs_max_burst))
     .map_err(|e| format!("starting the outputs: {e}"))
 }
 

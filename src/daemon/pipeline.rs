@@ -136,8 +136,14 @@ fn submit(sh: &Shared, alert: Alert) {
         Ok(o) => o.clone(),
         Err(_) => return,
     };
-    if !outputs.submit(alert).passed {
+    let s = outputs.submit(alert);
+    if !s.passed {
         sh.metrics.alerts_filtered.fetch_add(1, Ordering::Relaxed);
+    }
+    if s.limited {
+        sh.metrics
+            .alerts_rate_limited
+            .fetch_add(1, Ordering::Relaxed);
     }
 }
 

@@ -170,6 +170,9 @@ pub struct Rendering {
     pub include_output: bool,
     /// Whether the JSON has the `tags` property.
     pub include_tags: bool,
+    /// Text alerts start with the full ISO 8601 date and time
+    /// (`time_format_iso_8601`), not only the time of day.
+    pub iso_time: bool,
 }
 
 impl Default for Rendering {
@@ -178,6 +181,7 @@ impl Default for Rendering {
             json: false,
             include_output: true,
             include_tags: true,
+            iso_time: false,
         }
     }
 }
@@ -270,12 +274,14 @@ impl Alert {
         if r.json {
             self.to_json(r).to_string()
         } else {
-            format!(
-                "{}: {} {}",
-                time_of_day(self.time_ns),
-                self.priority.name(),
-                self.output
-            )
+            let time = if r.iso_time {
+                // Falco's text form: `2016-08-04T16:17:57.882054739+0000`.
+                let iso = iso8601(self.time_ns);
+                format!("{}+0000", iso.trim_end_matches('Z'))
+            } else {
+                time_of_day(self.time_ns)
+            };
+            format!("{time}: {} {}", self.priority.name(), self.output)
         }
     }
 }
@@ -369,11 +375,20 @@ pub(crate) mod tests {
             json: true,
             include_output: false,
             include_tags: false,
+            iso_time: false,
         });
         assert!(lean.get("output").is_none() && lean.get("tags").is_none());
         assert_eq!(
             a.render(&Rendering::default()),
             "16:17:57.882054739: Error File below /etc opened for writing (user=root)"
+        );
+        let iso = Rendering {
+            iso_time: true,
+            ..Rendering::default()
+        };
+        assert_eq!(
+            a.render(&iso),
+            "2016-08-04T16:17:57.882054739+0000: Error File below /etc opened for writing (user=root)"
         );
     }
 }

@@ -50,6 +50,8 @@ pub struct SinkSnapshot {
 pub struct Submitted {
     /// Whether it passed the priority threshold.
     pub passed: bool,
+    /// Whether the rate limit held it back (config `outputs.rate`).
+    pub limited: bool,
     /// Sinks whose queue took it.
     pub queued: usize,
     /// Sinks whose queue was full.
@@ -65,12 +67,37 @@ struct Worker {
     handle: Option<JoinHandle<()>>,
 }
 
+/// A token bucket: `rate` alerts a second, bursts of `burst`.
+#[derive(Debug)]
+struct Limit {
+    rate: f64,
+    burst: f64,
+    tokens: f64,
+    last: Instant,
+}
+
+impl Limit {
+    fn take(&mut self) -> bool {
+        let now = Instant::now();
+        let dt = now.duration_since(self.last).as_secs_f64();
+        self.tokens = (self.tokens + dt * self.rate).min(self.burst);
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
 /// The sinks behind their queues.
 pub struct Outputs {
     workers: Vec<Worker>,
     threshold: Priority,
     rendering: Rendering,
     filtered: AtomicU64,
+    limit: Option<std::sync::Mutex<Limit>>,
 }
 
 /// How often an idle sink thread looks at reopen/flush requests.
@@ -176,6 +203,7 @@ impl Outputs {
             threshold,
             rendering,
             filtered: AtomicU64::new(0),
+            limit: None,
         })
     }
 
@@ -186,19 +214,41 @@ impl Outputs {
             threshold: Priority::Debug,
             rendering: Rendering::default(),
             filtered: AtomicU64::new(0),
+            limit: None,
         }
+    }
+
+    /// Limits alerts to `rate` a second with bursts of `burst` (Falco's
+    /// `outputs.rate` and `outputs.max_burst`); a rate of 0 is no limit.
+    pub fn with_rate_limit(mut self, rate: f64, burst: u32) -> Outputs {
+        self.limit = (rate > 0.0).then(|| {
+            std::sync::Mutex::new(Limit {
+                rate,
+                burst: f64::from(burst.max(1)),
+                tokens: f64::from(burst.max(1)),
+                last: Instant::now(),
+            })
+        });
+        self
     }
 
     /// Queues `alert` for every sink, never blocking.
     pub fn submit(&self, alert: Alert) -> Submitted {
         let mut s = Submitted {
             passed: alert.priority.passes(self.threshold),
+            limited: false,
             queued: 0,
             dropped: 0,
         };
         if !s.passed {
             self.filtered.fetch_add(1, Ordering::Relaxed);
             return s;
+        }
+        if let Some(l) = &self.limit {
+            if !l.lock().map(|mut l| l.take()).unwrap_or(true) {
+                s.limited = true;
+                return s;
+            }
         }
         let line = alert.render(&self.rendering);
         let r = Arc::new(Rendered { alert, line });

@@ -196,3 +196,24 @@ fn failures_are_reported_once_and_recovery_too() {
     );
     assert_eq!(seen.lock().unwrap().lines.len(), 1);
 }
+
+#[test]
+fn the_rate_limit_holds_back_bursts() {
+    let (sink, seen) = recording();
+    // One alert a day, bursts of three: three pass, the rest are held back.
+    let out = Outputs::new(vec![Box::new(sink)], Priority::Debug, text(), 64, quiet())
+        .unwrap()
+        .with_rate_limit(1.0 / 86_400.0, 3);
+    let limited: Vec<bool> = (0..5)
+        .map(|_| out.submit(alert("x", Priority::Error)).limited)
+        .collect();
+    assert_eq!(limited, [false, false, false, true, true]);
+    out.close(Duration::from_secs(5));
+    assert_eq!(seen.lock().unwrap().lines.len(), 3);
+    // A rate of 0 is no limit.
+    let (sink, _) = recording();
+    let out = Outputs::new(vec![Box::new(sink)], Priority::Debug, text(), 64, quiet())
+        .unwrap()
+        .with_rate_limit(0.0, 1);
+    assert!((0..5).all(|_| !out.submit(alert("x", Priority::Error)).limited));
+}

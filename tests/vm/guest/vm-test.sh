@@ -44,9 +44,10 @@ scenario() {
 	/bin/echo saker-distinctive-arg-4242 >/dev/null
 	echo hello >/tmp/saker-test-file
 	nc -l -p 7777 >/tmp/nc.out &
+	ncpid=$!
 	sleep 0.5
 	echo ping-over-loopback | nc -w 2 127.0.0.1 7777
-	wait
+	wait $ncpid
 	if command -v adduser >/dev/null 2>&1; then
 		adduser -D wibble
 	else

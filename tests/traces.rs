@@ -57,7 +57,13 @@ fn run(cmd: &mut Command) -> Vec<String> {
 }
 
 fn sysdig(p: &Path, fmt: &str) -> Vec<String> {
-    run(Command::new("sysdig").arg("-r").arg(p).arg("-p").arg(fmt))
+    // saker shows times in UTC.
+    run(Command::new("sysdig")
+        .env("TZ", "UTC")
+        .arg("-r")
+        .arg(p)
+        .arg("-p")
+        .arg(fmt))
 }
 
 fn saker_dump(p: &Path, fmt: &str) -> Vec<String> {
@@ -117,8 +123,9 @@ fn dump_equals_sysdig_basic_fields() {
 /// Formats compared line by line, with the traces where every line is
 /// expected to be equal.
 const STRICT: &[(&str, &[&str])] = &[
+    // sysdig's default line format (no -p).
     (
-        "%evt.num %evt.args",
+        "*%evt.num %evt.outputtime %evt.cpu %proc.name (%thread.tid) %evt.dir %evt.type %evt.info",
         &[
             "bencer__example0_nginx.scap",
             "bencer__example4-1_php_mysql.scap",
@@ -138,7 +145,7 @@ const STRICT: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        "*%evt.num %proc.name %fd.name %fd.num %proc.cmdline %proc.exe %user.name %proc.pid",
+        "%evt.num %evt.time %evt.cpu %evt.args",
         &[
             "bencer__example0_nginx.scap",
             "bencer__example4-1_php_mysql.scap",
@@ -147,6 +154,28 @@ const STRICT: &[(&str, &[&str])] = &[
             "falco__empty.scap",
             "falco__open-multiple-files.scap",
             "falco__ping_sendto.scap",
+            "falco__psp_privileged.scap",
+            "falco__psp_run_as_user_0_container.scap",
+            "falco__psp_run_as_user_65534_container.scap",
+            "falco__psp_write_tmp_test.scap",
+            "falco__syscall.scap",
+            "libs__e2e_curl_google.scap",
+            "libs__e2e_single_ipv6_conn.scap",
+            "libs__sample.scap",
+        ],
+    ),
+    (
+        "*%evt.num %proc.name %fd.name %fd.num %proc.cmdline %proc.exe %user.name %proc.pid \
+         %proc.ppid %user.uid %thread.tid %evt.res %proc.exepath %proc.cwd",
+        &[
+            "bencer__example0_nginx.scap",
+            "bencer__example4-1_php_mysql.scap",
+            "falco__cat_write.scap",
+            "falco__connect_localhost.scap",
+            "falco__empty.scap",
+            "falco__open-multiple-files.scap",
+            "falco__ping_sendto.scap",
+            "falco__psp_privileged.scap",
             "falco__psp_run_as_user_0_container.scap",
             "falco__psp_run_as_user_65534_container.scap",
             "falco__psp_write_tmp_test.scap",

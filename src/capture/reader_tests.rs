@@ -114,7 +114,13 @@ fn pl_entry(v: u32, tid: u64) -> Vec<u8> {
     b
 }
 
-fn read(bytes: &[u8]) -> Result<(Metadata, Vec<(u16, u64, u16, usize)>), Error> {
+/// Type, thread, cpu and parameter count of each event read.
+type Seen = Vec<(u16, u64, u16, usize)>;
+
+/// One error case: name, bytes, expected kind, expected offset.
+type ErrorCase = (&'static str, Vec<u8>, fn(&ErrorKind) -> bool, u64);
+
+fn read(bytes: &[u8]) -> Result<(Metadata, Seen), Error> {
     let mut r = Reader::new("t.scap", bytes)?;
     let mut evs = Vec::new();
     while let Some(e) = r.next_event()? {
@@ -293,7 +299,7 @@ fn errors_name_file_offset_and_cause() {
     let n = trailer.len();
     trailer[n - 1] = 9;
     let cat = |parts: &[&[u8]]| parts.concat();
-    let cases: Vec<(&str, Vec<u8>, fn(&ErrorKind) -> bool, u64)> = vec![
+    let cases: Vec<ErrorCase> = vec![
         ("empty", vec![], |k| matches!(k, ErrorKind::Truncated(_)), 0),
         (
             "not scap",

@@ -74,10 +74,13 @@ impl Replay {
         if !container {
             self.leading = false;
         }
+        if hidden_leading {
+            // Consumed when the capture is opened, before any state.
+            return None;
+        }
         let efd = self.state.update(e);
         self.transient = efd.transient;
-        let internal = e.info().is_some_and(|i| i.category == Category::Internal);
-        if internal || hidden_leading {
+        if e.info().is_some_and(|i| i.category == Category::Internal) {
             return None;
         }
         Some(Ctx {

@@ -96,10 +96,10 @@ impl Thread {
     }
 }
 
-/// A directory with exactly one trailing slash.
+/// A directory with a trailing slash (empty stays empty).
 pub fn with_slash(dir: &str) -> String {
     let mut s = dir.to_string();
-    if !s.ends_with('/') {
+    if !s.is_empty() && !s.ends_with('/') {
         s.push('/');
     }
     s

@@ -10,7 +10,7 @@ use crate::event::table::id;
 use crate::event::view::EventView;
 
 /// `PPM_CL_CLONE_THREAD`.
-const PPM_CL_CLONE_THREAD: u32 = 1 << 14;
+const PPM_CL_CLONE_THREAD: u32 = 1 << 13;
 /// `PPM_O_DIRECTORY`.
 const PPM_O_DIRECTORY: u32 = 1 << 10;
 /// `PPM_AT_FDCWD` as sysdig passes it.
@@ -139,6 +139,9 @@ impl State {
             }
             return EventFd::default();
         }
+        if ty == id::CONTAINER_JSON_E || ty == id::CONTAINER_JSON_2_E {
+            self.container_event(e);
+        }
         if self.threads.get(tid).is_none() && !creates_no_thread(ty) {
             self.threads.insert(Thread {
                 tid,
@@ -159,8 +162,14 @@ impl State {
         };
         t.last_ts = e.ts();
         let flags = e.info().map_or(0, |i| i.flags);
+        // Context switches and internal events are not system calls: they
+        // leave the thread's last enter event and descriptor alone.
+        let syscall = flags & EF_SKIPPARSERESET == 0
+            && !matches!(ty, id::SCHEDSWITCH_1_E | id::SCHEDSWITCH_6_E);
         if e.is_enter() {
-            t.set_last_enter(e.raw());
+            if syscall {
+                t.set_last_enter(e.raw());
+            }
             // The descriptor of an fd-using call is its first parameter.
             let first_fd = e
                 .info()
@@ -175,11 +184,7 @@ impl State {
             } else {
                 None
             };
-            // Context switches and internal events leave the thread's last
-            // descriptor alone.
-            if flags & EF_SKIPPARSERESET == 0
-                && !matches!(ty, id::SCHEDSWITCH_1_E | id::SCHEDSWITCH_6_E)
-            {
+            if syscall {
                 t.lastevent_fd = fd.unwrap_or(-1);
             }
             if ty == id::PROCEXIT_E || ty == id::PROCEXIT_1_E {
@@ -247,6 +252,34 @@ impl State {
         EventFd::default()
     }
 
+    /// A container description: its events belong to a thread that stands
+    /// for the container (`container:ID`), as sysdig shows them.
+    fn container_event(&mut self, e: &EventView<'_>) {
+        let Some(json) = param_str(e, "json") else {
+            return;
+        };
+        let Some(id) = json
+            .split_once("\"id\":\"")
+            .and_then(|(_, rest)| rest.split('"').next())
+        else {
+            return;
+        };
+        let name = format!("container:{id}");
+        self.threads.insert(Thread {
+            tid: e.tid(),
+            pid: e.tid(),
+            ptid: 0,
+            comm: name,
+            uid: 0,
+            gid: 0,
+            loginuid: -1,
+            vtid: -1,
+            vpid: -1,
+            last_ts: e.ts(),
+            ..Default::default()
+        });
+    }
+
     fn clone_exit(&mut self, e: &EventView<'_>) {
         let Some(res) = param_int(e, "res") else {
             return;
@@ -269,8 +302,16 @@ impl State {
         if res > 0 && vpid.is_some_and(|v| v >= 0 && Some(v) != param_int(e, "pid")) {
             return;
         }
+        let is_thread = flags & PPM_CL_CLONE_THREAD != 0;
         let parent = if res == 0 {
-            param_int(e, "ptid").and_then(|p| self.threads.get(p as u64))
+            // A new thread takes after its process, a new process after
+            // its parent.
+            let by = |name| param_int(e, name).and_then(|p| self.threads.get(p as u64));
+            if is_thread {
+                by("pid").or_else(|| by("ptid"))
+            } else {
+                by("ptid")
+            }
         } else {
             self.threads.get(tid)
         };
@@ -278,7 +319,6 @@ impl State {
             .or_else(|| parent.map(|p| p.comm.clone()))
             .unwrap_or_else(|| exe.clone());
         let exepath = parent.map(|p| p.exepath.clone()).unwrap_or_default();
-        let is_thread = flags & PPM_CL_CLONE_THREAD != 0;
         let (pid, ptid) = if res == 0 {
             (
                 param_int(e, "pid").map_or(tid, |p| p as u64),
@@ -297,7 +337,7 @@ impl State {
             exe,
             exepath,
             args,
-            cwd: with_slash(&param_str(e, "cwd").unwrap_or_default()),
+            cwd: parent.map(|p| p.cwd.clone()).unwrap_or_default(),
             uid: param_int(e, "uid").unwrap_or(-1) as u32,
             gid: param_int(e, "gid").unwrap_or(-1) as u32,
             loginuid: parent.map_or(-1, |p| p.loginuid),
@@ -314,6 +354,7 @@ impl State {
             // A thread of a process not yet known: the process is known now.
             let mut main = child.clone();
             main.tid = pid;
+            main.ptid = u64::MAX;
             self.threads.insert(main);
         }
         self.threads.insert(child);
@@ -342,9 +383,6 @@ impl State {
         }
         t.exe = exe;
         t.args = args;
-        if let Some(cwd) = param_str(e, "cwd") {
-            t.cwd = with_slash(&cwd);
-        }
         if let Some(pid) = param_int(e, "pid") {
             t.pid = pid as u64;
         }

@@ -70,7 +70,10 @@ fn pid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
 
 fn ppid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     let Some(t) = c.thread() else { return false };
-    let ppid = c.state.thread(t.ptid).map_or(t.ptid, |p| p.pid);
+    // The parent of the process (its main thread), by process id when
+    // known, else the parent thread id as recorded.
+    let main = c.state.thread(t.pid).unwrap_or(t);
+    let ppid = c.state.thread(main.ptid).map_or(main.ptid, |p| p.pid);
     let _ = write!(out, "{}", ppid as i64);
     true
 }

@@ -52,7 +52,7 @@ static struct sk_session *sk_session_alloc(u64 bytes)
 	s->rings = kcalloc(s->nr_rings, sizeof(*s->rings), GFP_KERNEL);
 	if (!s->rings)
 		goto out_free_session;
-	for_each_possible_cpu(cpu) {
+	for (cpu = 0; cpu < s->nr_rings; cpu++) {
 		s->rings[cpu] = sk_ring_alloc(cpu, bytes);
 		if (!s->rings[cpu])
 			goto out_free_session;

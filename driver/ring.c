@@ -32,7 +32,7 @@ struct sk_ring *sk_ring_alloc(int cpu, u64 ring_bytes)
 	unsigned int nr_data = ring_bytes >> PAGE_SHIFT;
 	struct page **twice;
 	struct sk_ring *ring;
-	int node = cpu_to_node(cpu);
+	int node = cpu_possible(cpu) ? cpu_to_node(cpu) : NUMA_NO_NODE;
 	unsigned int i;
 
 	ring = kzalloc_node(sizeof(*ring), GFP_KERNEL, node);
@@ -115,7 +115,10 @@ int sk_ring_mmap(struct sk_session *s, struct vm_area_struct *vma)
 		return -EINVAL;
 	ring = s->rings[cpu];
 	nr_data = ring->nr_pages - SK_DATA_PAGE;
+	if (vma->vm_flags & VM_EXEC)
+		return -EPERM;
 	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;
+	vma->vm_flags &= ~VM_MAYEXEC;
 
 	if (kind == SAKER_MMAP_CONSUMER) {
 		if (len != PAGE_SIZE)

@@ -13,7 +13,11 @@
  * scap capture (section header, machine info, one EV_V2 block per event) so
  * that the encodings can be checked with sysdig -r on the host.
  *
+ * With -i NR,NR,... only those native syscalls are of interest (no procexit):
+ * any record of another event type is a violation.
+ *
  * usage: ringcheck [-t SECONDS] [-s SNAPLEN] [-f TYPE:TEXT]... [-c] [-q] [-w FILE]
+ *                  [-i NR,...]
  *        ringcheck -b        (a second open must fail with EBUSY)
  *   -c  close the device right after enabling and keep reading through the
  *       mappings (the rings must outlive the file until munmap)
@@ -77,6 +81,8 @@ static unsigned long errors, records;
 static struct pattern pats[MAX_PATTERNS];
 static int npats;
 static int quiet;
+static int restrict_types;
+static unsigned char allowed[SAKER_EVT_MAX];
 
 static void on_signal(int sig)
 {
@@ -199,6 +205,8 @@ static void check_record(struct ring *r, const uint8_t *rec, uint64_t pos,
 		fail("record", pos, "unknown type");
 		return;
 	}
+	if (restrict_types && !allowed[h.type])
+		fail("record", pos, "event type outside the interest set");
 	info = &sk_schema[h.type];
 	if (h.nparams != info->nparams) {
 		fail("record", pos, "nparams differs from the schema");
@@ -275,9 +283,34 @@ static int busy_test(void)
 	return 0;
 }
 
+static struct saker_syscall_map map;
+
+/* SET_INTEREST to the comma-separated syscall numbers in list. */
+static int set_interest(int fd, char *list)
+{
+	struct saker_interest in;
+	char *tok;
+
+	memset(&in, 0, sizeof(in));
+	for (tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+		unsigned int nr = atoi(tok);
+
+		if (nr >= SAKER_SYSCALL_MAX)
+			return 1;
+		in.syscalls[nr / 64] |= 1ULL << (nr % 64);
+		allowed[map.enter_event[nr]] = 1;
+		allowed[map.exit_event[nr]] = 1;
+	}
+	restrict_types = 1;
+	if (ioctl(fd, SAKER_IOC_SET_INTEREST, &in)) {
+		perror("ringcheck: SET_INTEREST");
+		return 1;
+	}
+	return 0;
+}
+
 static int check_info(int fd, struct saker_info *info)
 {
-	static struct saker_syscall_map map;
 
 	if (ioctl(fd, SAKER_IOC_GET_INFO, info)) {
 		perror("ringcheck: GET_INFO");
@@ -374,9 +407,10 @@ int main(int argc, char **argv)
 	double seconds = 2;
 	int snaplen = -1, close_early = 0, opt, fd, k;
 	const char *out = NULL;
+	char *interest = NULL;
 	struct timespec t0, now;
 
-	while ((opt = getopt(argc, argv, "bt:s:f:cqw:")) != -1) {
+	while ((opt = getopt(argc, argv, "bt:s:f:cqw:i:")) != -1) {
 		switch (opt) {
 		case 'b':
 			return busy_test();
@@ -399,12 +433,15 @@ int main(int argc, char **argv)
 		case 'q':
 			quiet = 1;
 			break;
+		case 'i':
+			interest = optarg;
+			break;
 		case 'w':
 			out = optarg;
 			keep_records = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: ringcheck [-t S] [-s N] [-f TYPE:TEXT] [-c] [-q] [-w FILE] | -b\n");
+			fprintf(stderr, "usage: ringcheck [-t S] [-s N] [-f TYPE:TEXT] [-c] [-q] [-w FILE] [-i NR,...] | -b\n");
 			return 2;
 		}
 	}
@@ -419,6 +456,8 @@ int main(int argc, char **argv)
 		return 1;
 	rings = calloc(info.nr_cpus, sizeof(*rings));
 	if (!rings || map_rings(fd, &info, rings))
+		return 1;
+	if (interest && set_interest(fd, interest))
 		return 1;
 	if (snaplen >= 0 && ioctl(fd, SAKER_IOC_SET_SNAPLEN, &snaplen)) {
 		perror("ringcheck: SET_SNAPLEN");

@@ -91,6 +91,14 @@ rc=$?
 wait
 check exercise-records "$(grep records /tmp/ex.txt)" [ $rc -eq 0 ]
 send exercise /tmp/ex.scap
+# Interest set: only open/openat (2, 257) events, none of anything else.
+(sleep 0.5; cat /etc/passwd >/dev/null; ls / >/dev/null) &
+ringcheck -t 2 -i 2,257 -f 307:/etc/passwd >/tmp/i.txt 2>&1
+rc=$?
+wait
+grep -q 'pattern 307:/etc/passwd: [1-9]' /tmp/i.txt || rc=1
+check interest-set "only openat events: $(grep -o 'type [0-9]*' /tmp/i.txt | tr '\n' ' ')" [ $rc -eq 0 ]
+
 ringcheck -b >/tmp/busy.txt 2>&1
 check single-consumer "$(tail -1 /tmp/busy.txt)" [ $? -eq 0 ]
 ringcheck -c -q -t 1 >/tmp/c.txt 2>&1

@@ -333,9 +333,13 @@ fn capture(args: &CaptureArgs) -> anyhow::Result<()> {
     let out = writer
         .finish()
         .with_context(|| format!("finishing {}", args.write.display()))?;
+    // Devices such as /dev/null cannot be synced (EINVAL); that is fine.
     out.into_inner()
         .map_err(|e| e.into_error())
-        .and_then(|f| f.sync_all())
+        .and_then(|f| match f.sync_all() {
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => Ok(()),
+            r => r,
+        })
         .with_context(|| format!("writing {}", args.write.display()))?;
 
     eprintln!(

@@ -48,6 +48,7 @@ check() {
 }
 
 finish() {
+	[ -n "${FEEDER:-}" ] && kill "$FEEDER" 2>/dev/null
 	[ -n "${MERGED:-}" ] && chroot_umount "$MERGED"
 	[ -n "${MERGED:-}" ] && umount -l "$MERGED" 2>/dev/null
 	rm -rf "$WORK"
@@ -151,9 +152,51 @@ check "upgrade keeps the edited configuration" grep -q '^json_output: true # edi
 check "upgrade moves DKMS to $V2 for both kernels" dkms_moved
 check "old module source removed" test ! -e "$MERGED/usr/src/saker-$V1"
 
+# An RPM-style system (no /etc/debian_version) is told of kernel-devel.
+mv "$MERGED/etc/debian_version" "$MERGED/etc/debian_version.off"
+R /usr/lib/saker/saker-dkms install "$V2" >"$WORK/rpmstyle.log" 2>&1
+mv "$MERGED/etc/debian_version.off" "$MERGED/etc/debian_version"
+check "without debian_version the message names kernel-devel" \
+	grep -q "install kernel-devel-$RUNNING" "$WORK/rpmstyle.log"
+
+# A running service (events from a FIFO, as the module cannot load here) is
+# stopped by the removal, through invoke-rc.d and the init script.
+TRACE=$ROOT/../shared/traces/bencer__example0_nginx.scap
+FEEDER=
+if [ -r "$TRACE" ]; then
+	# Let invoke-rc.d act in this root (the cached root forbids it).
+	printf '#!/bin/sh\nexit 0\n' >"$MERGED/usr/sbin/policy-rc.d"
+	mkfifo "$MERGED/tmp/events.fifo"
+	# The writer keeps the FIFO open after the trace (exec: $! is the sleep).
+	sh -c 'cat "$1"; exec sleep 120' sh "$TRACE" >"$MERGED/tmp/events.fifo" 2>/dev/null &
+	FEEDER=$!
+	R saker --daemon -c /etc/saker/saker.yaml --pidfile /run/saker.pid -e /tmp/events.fifo \
+		>"$WORK/daemon.log" 2>&1
+	running() {
+		for _ in $(seq 100); do
+			R /etc/init.d/saker status >/dev/null 2>&1 && return 0
+			sleep 0.1
+		done
+		return 1
+	}
+	check "service runs in the root (init script status)" running
+	SPID=$(cat "$MERGED/run/saker.pid" 2>/dev/null)
+else
+	echo "skip service stop checks: $TRACE missing"
+fi
+
 # Remove, then purge.
 R dpkg -r saker >"$WORK/remove.log" 2>&1
 check "dpkg -r saker" test $? -eq 0
+if [ -n "$FEEDER" ]; then
+	check "removal stopped the service" sh -c "cat $WORK/remove.log; ! kill -0 $SPID 2>/dev/null && test ! -e $MERGED/run/saker.pid"
+	kill "$FEEDER" 2>/dev/null
+	wait "$FEEDER" 2>/dev/null
+	FEEDER=
+	rm -f "$MERGED/tmp/events.fifo"
+	printf '#!/bin/sh\nexit 101\n' >"$MERGED/usr/sbin/policy-rc.d"
+	chmod +x "$MERGED/usr/sbin/policy-rc.d"
+fi
 check "remove leaves no DKMS entry" no_dkms
 check "remove leaves no module" sh -c "! ls $MERGED/lib/modules/*/updates/dkms/saker.ko* 2>/dev/null"
 check "remove keeps the configuration" test -f "$MERGED/etc/saker/saker.yaml"

@@ -7,7 +7,6 @@ use std::process::Command;
 
 use saker::filter::ast::{ExprKind, Operand, Rhs};
 use saker::filter::catalog;
-use saker::filter::print::print_legacy;
 use saker::rules::{load_paths, output, Loaded};
 
 fn shared() -> Option<PathBuf> {
@@ -128,7 +127,7 @@ fn sysdig_accepts_expanded_conditions() {
     for name in &FILES[..3] {
         let Some(l) = load(name) else { return };
         for r in &l.rules {
-            let cond = print_legacy(&r.condition);
+            let cond = r.sysdig_filter();
             let out = Command::new("sysdig")
                 .arg("-r")
                 .arg(&trace)

@@ -7,7 +7,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::filter::ast::{CmpOp, Expr, ExprKind, Rhs, Value};
 use crate::filter::evttype::{evttypes, EvtTypes};
-use crate::filter::print::print;
+use crate::filter::print::{print, print_legacy};
 use crate::filter::{error::Error as ParseError, parse::parse};
 
 use super::check::{check, Problem, ProblemKind};
@@ -44,6 +44,14 @@ pub struct CompiledRule {
     pub evttypes: EvtTypes,
     /// Where the rule was defined.
     pub location: Location,
+}
+
+impl CompiledRule {
+    /// The expanded condition in the dialect of sysdig 0.29's filter parser
+    /// (see [`print_legacy`]), for `sysdig -r CAPTURE "FILTER"` comparisons.
+    pub fn sysdig_filter(&self) -> String {
+        print_legacy(&self.condition)
+    }
 }
 
 /// How deep lists may nest in lists and macros in macros.

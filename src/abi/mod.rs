@@ -83,11 +83,19 @@ mod tests {
     fn ioctl_numbers_encode_magic_and_size() {
         let r = ioctl_requests();
         // _IOC layout on x86_64: dir(2) size(14) type(8) nr(8).
-        for (req, nr) in [(r.get_info, 0), (r.enable, 1), (r.disable, 2), (r.set_interest, 3)] {
+        for (req, nr) in [
+            (r.get_info, 0),
+            (r.enable, 1),
+            (r.disable, 2),
+            (r.set_interest, 3),
+        ] {
             assert_eq!((req >> 8) & 0xff, SAKER_IOC_MAGIC as u64);
             assert_eq!(req & 0xff, nr);
         }
-        assert_eq!((r.get_info >> 16) & 0x3fff, core::mem::size_of::<saker_info>() as u64);
+        assert_eq!(
+            (r.get_info >> 16) & 0x3fff,
+            core::mem::size_of::<saker_info>() as u64
+        );
         assert_eq!(
             (r.get_syscall_map >> 16) & 0x3fff,
             core::mem::size_of::<saker_syscall_map>() as u64

@@ -511,12 +511,30 @@ static void sk_put_src(struct sk_record *r, struct sk_call *c,
 	case SK_SOCKADDR:
 		sk_put_sockaddr(r, a, b);
 		break;
-	case SK_TUPLE_FD:
-		sk_put_tuple(r, (s32)a);
-		break;
 	case SK_TUPLE_RET:
 		sk_put_tuple_in(r, c->ret);
 		break;
+	case SK_TUPLE_UA:
+		sk_put_tuple_addr(r, (s32)c->args[0], a, b, false);
+		break;
+	case SK_TUPLE_UAP: {
+		u32 len;
+
+		if (!b || copy_from_user_nofault(&len, (const void __user *)b,
+						 sizeof(len)))
+			len = 0;
+		sk_put_tuple_addr(r, (s32)c->args[0], a, len, true);
+		break;
+	}
+	case SK_TUPLE_MSG: {
+		struct user_msghdr m;
+
+		if (sk_get_msghdr(a, &m))
+			memset(&m, 0, sizeof(m));
+		sk_put_tuple_addr(r, (s32)c->args[0], (unsigned long)m.msg_name,
+				  m.msg_namelen, s->aux);
+		break;
+	}
 	case SK_UFD:
 		sk_put_user_int(r, a, s->aux);
 		break;

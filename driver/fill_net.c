@@ -36,6 +36,18 @@ static u32 sk_unix_path(u8 *dst, u32 room, const char *path, u32 max)
 	return strnlen(dst, n) + 1;
 }
 
+/* The user's sockaddr (at most sizeof(*ss) bytes), or false. */
+static bool sk_get_sockaddr(struct sockaddr_storage *ss, unsigned long uaddr,
+			    unsigned long ulen)
+{
+	ulen = min_t(unsigned long, ulen, sizeof(*ss));
+	if (!uaddr || ulen < sizeof(ss->ss_family) ||
+	    copy_from_user_nofault(ss, (const void __user *)uaddr, ulen))
+		return false;
+	memset((u8 *)ss + ulen, 0, sizeof(*ss) - ulen);
+	return true;
+}
+
 void sk_put_sockaddr(struct sk_record *r, unsigned long uaddr,
 		     unsigned long ulen)
 {
@@ -45,13 +57,11 @@ void sk_put_sockaddr(struct sk_record *r, unsigned long uaddr,
 
 	if (!dst)
 		return;
-	ulen = min_t(unsigned long, ulen, sizeof(ss));
-	if (!uaddr || ulen < sizeof(ss.ss_family) ||
-	    copy_from_user_nofault(&ss, (const void __user *)uaddr, ulen)) {
+	if (!sk_get_sockaddr(&ss, uaddr, ulen)) {
 		sk_put_close(r, 0);
 		return;
 	}
-	memset((u8 *)&ss + ulen, 0, sizeof(ss) - ulen);
+	ulen = min_t(unsigned long, ulen, sizeof(ss));
 	if (room < 1 + 16 + 2) {
 		r->overflow = true;
 		return;
@@ -125,10 +135,13 @@ static u32 sk_tuple_unix(u8 *dst, u32 room, struct sock *sk)
 }
 
 /*
- * SOCKTUPLE of the socket at fd: local then remote end; for an accepted
- * (inbound) connection, remote then local, as the schema orders it.
+ * SOCKTUPLE of the socket at fd: local then remote end, or remote then local
+ * for inbound data (accept, recvfrom, recvmsg). The remote end comes from the
+ * user's sockaddr when one of the socket's family is given (connect, sendto,
+ * recvfrom, sendmsg, recvmsg), else from the socket.
  */
-static void sk_put_tuple_dir(struct sk_record *r, long fd, bool inbound)
+static void sk_put_tuple_dir(struct sk_record *r, long fd, bool inbound,
+			     const struct sockaddr_storage *peer)
 {
 	u32 room, len = 0;
 	u8 *dst = sk_put_open(r, &room);
@@ -144,10 +157,14 @@ static void sk_put_tuple_dir(struct sk_record *r, long fd, bool inbound)
 	sk = sk_fd_sock(fd);
 	if (!sk)
 		goto out;
+	if (peer && peer->ss_family != sk->sk_family)
+		peer = NULL;
 	switch (sk->sk_family) {
 	case AF_INET: {
-		__be32 a = sk->sk_rcv_saddr, b = sk->sk_daddr;
-		u16 pa = ntohs(inet_sk(sk)->inet_sport), pb = ntohs(sk->sk_dport);
+		const struct sockaddr_in *in = (const struct sockaddr_in *)peer;
+		__be32 a = sk->sk_rcv_saddr, b = in ? in->sin_addr.s_addr : sk->sk_daddr;
+		u16 pa = ntohs(inet_sk(sk)->inet_sport);
+		u16 pb = ntohs(in ? in->sin_port : sk->sk_dport);
 
 		if (inbound) {
 			swap(a, b);
@@ -163,8 +180,11 @@ static void sk_put_tuple_dir(struct sk_record *r, long fd, bool inbound)
 	}
 #if IS_ENABLED(CONFIG_IPV6)
 	case AF_INET6: {
-		struct in6_addr a = sk->sk_v6_rcv_saddr, b = sk->sk_v6_daddr;
-		u16 pa = ntohs(inet_sk(sk)->inet_sport), pb = ntohs(sk->sk_dport);
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)peer;
+		struct in6_addr a = sk->sk_v6_rcv_saddr;
+		struct in6_addr b = in6 ? in6->sin6_addr : sk->sk_v6_daddr;
+		u16 pa = ntohs(inet_sk(sk)->inet_sport);
+		u16 pb = ntohs(in6 ? in6->sin6_port : sk->sk_dport);
 
 		if (inbound) {
 			swap(a, b);
@@ -190,14 +210,25 @@ out:
 	sk_put_close(r, len);
 }
 
-void sk_put_tuple(struct sk_record *r, long fd)
-{
-	sk_put_tuple_dir(r, fd, false);
-}
-
 void sk_put_tuple_in(struct sk_record *r, long fd)
 {
-	sk_put_tuple_dir(r, fd, true);
+	sk_put_tuple_dir(r, fd, true, NULL);
+}
+
+/*
+ * Remote end from the user's sockaddr at uaddr of ulen bytes; without one
+ * (e.g. send on a connected socket) the tuple is empty, as in the schema's
+ * reference producer.
+ */
+void sk_put_tuple_addr(struct sk_record *r, long fd, unsigned long uaddr,
+		       unsigned long ulen, bool inbound)
+{
+	struct sockaddr_storage ss;
+
+	if (sk_get_sockaddr(&ss, uaddr, ulen))
+		sk_put_tuple_dir(r, fd, inbound, &ss);
+	else
+		sk_put_user_buf(r, 0, 0);
 }
 
 /* field 0: queue fill percentage, 1: queue length, 2: queue maximum. */

@@ -160,8 +160,10 @@ enum sk_src_op {
 	SK_DEV,		/* device of the returned fd */
 	SK_CLFLAGS,	/* clone/unshare flags at argument -> PPM_CL_* */
 	SK_SOCKADDR,	/* sockaddr at argument, length at next argument */
-	SK_TUPLE_FD,	/* socket tuple of the fd at argument */
 	SK_TUPLE_RET,	/* socket tuple of the returned fd */
+	SK_TUPLE_UA,	/* tuple of fd arg 0, remote from sockaddr at argument, length next */
+	SK_TUPLE_UAP,	/* same, inbound, length at the user pointer in the next argument */
+	SK_TUPLE_MSG,	/* tuple of fd arg 0, remote from the msghdr's name; aux 1: inbound */
 	SK_UFD,		/* int at user argument, index aux */
 	SK_HOW,		/* struct open_how at argument, field aux */
 	SK_MSFLAGS,	/* mount flags at argument */
@@ -199,8 +201,9 @@ u32 sk_ptrace_req(unsigned long req);
 
 /* fill_net.c */
 void sk_put_sockaddr(struct sk_record *r, unsigned long uaddr, unsigned long ulen);
-void sk_put_tuple(struct sk_record *r, long fd);
 void sk_put_tuple_in(struct sk_record *r, long fd);
+void sk_put_tuple_addr(struct sk_record *r, long fd, unsigned long uaddr,
+		       unsigned long ulen, bool inbound);
 void sk_put_queue(struct sk_record *r, long fd, int field);
 
 /* probes.c */

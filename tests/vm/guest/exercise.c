@@ -35,6 +35,8 @@ int main(void)
 	struct open_how how = { .flags = O_RDONLY, .resolve = RESOLVE_NO_SYMLINKS };
 	struct msghdr msg = { .msg_iov = iov, .msg_iovlen = 2 };
 	struct timespec ts = { 0, 1000000 };
+	struct sockaddr_in from;
+	socklen_t fromlen;
 	struct rlimit rl;
 	int fd, fd2, sv[2], p[2], u1, u2;
 	struct pollfd pfd;
@@ -85,8 +87,16 @@ int main(void)
 	connect(u1, (struct sockaddr *)&sin, sizeof(sin));
 	sendto(u1, "exercise-udp", 12, 0, NULL, 0);
 	recvfrom(u2, buf, sizeof(buf), 0, NULL, NULL);
+	u1 = socket(AF_INET, SOCK_DGRAM, 0);
+	sendto(u1, "exercise-sendto", 15, 0, (struct sockaddr *)&sin, sizeof(sin));
+	fromlen = sizeof(from);
+	recvfrom(u2, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fromlen);
 	close(u1);
 	close(u2);
+	u1 = socket(AF_INET, SOCK_STREAM, 0);
+	sin.sin_port = htons(1);
+	connect(u1, (struct sockaddr *)&sin, sizeof(sin));
+	close(u1);
 	u1 = socket(AF_UNIX, SOCK_STREAM, 0);
 	strcpy(sun.sun_path, "/tmp/ex/nosock");
 	connect(u1, (struct sockaddr *)&sun, sizeof(sun));

@@ -557,6 +557,9 @@ static void sk_put_src(struct sk_record *r, struct sk_call *c,
 	case SK_WMSG:
 		sk_put_msg(r, c, s);
 		break;
+	case SK_UNIXPAIR:
+		sk_put_unix_pair(r, c->ret == 0 ? a : 0, s->aux);
+		break;
 	case SK_PIPEINO: {
 		s32 fd;
 

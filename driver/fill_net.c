@@ -231,6 +231,26 @@ void sk_put_tuple_addr(struct sk_record *r, long fd, unsigned long uaddr,
 		sk_put_user_buf(r, 0, 0);
 }
 
+/*
+ * socketpair: which 0 gives the first socket's address, 1 its peer's (the
+ * unix socket identities the tuples of the pair carry).
+ */
+void sk_put_unix_pair(struct sk_record *r, unsigned long ufds, int which)
+{
+	struct sock *sk;
+	s32 fd;
+	u64 v = 0;
+
+	if (copy_from_user_nofault(&fd, (const void __user *)ufds, sizeof(fd)))
+		fd = -1;
+	rcu_read_lock();
+	sk = sk_fd_sock(fd);
+	if (sk && sk->sk_family == AF_UNIX)
+		v = (u64)(unsigned long)(which ? unix_sk(sk)->peer : sk);
+	rcu_read_unlock();
+	sk_put_num(r, v);
+}
+
 /* field 0: queue fill percentage, 1: queue length, 2: queue maximum. */
 void sk_put_queue(struct sk_record *r, long fd, int field)
 {

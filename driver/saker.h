@@ -173,6 +173,7 @@ enum sk_src_op {
 	SK_MSGLEN,	/* total bytes of the msghdr at argument */
 	SK_RMSG,	/* msghdr at argument, return value bytes */
 	SK_WMSG,	/* msghdr at argument, all bytes */
+	SK_UNIXPAIR,	/* socketpair: socket (aux 0) or peer (1) of the fds at argument */
 	SK_PIPEINO,	/* inode of the pipe of the fds at user argument */
 	SK_PPMSC,	/* ppm_sc code of the syscall */
 	SK_FCNTL,	/* fcntl command at argument -> PPM_FCNTL_* */
@@ -205,6 +206,7 @@ void sk_put_tuple_in(struct sk_record *r, long fd);
 void sk_put_tuple_addr(struct sk_record *r, long fd, unsigned long uaddr,
 		       unsigned long ulen, bool inbound);
 void sk_put_queue(struct sk_record *r, long fd, int field);
+void sk_put_unix_pair(struct sk_record *r, unsigned long ufds, int which);
 
 /* probes.c */
 int sk_probes_start(struct sk_session *s);

@@ -116,11 +116,6 @@ void sk_put_num(struct sk_record *r, u64 v)
 	sk_put(r, b, w);
 }
 
-void sk_put_u64(struct sk_record *r, u64 v)
-{
-	sk_put(r, &v, sizeof(v));
-}
-
 /*
  * A parameter without a value: zero for fixed-size types, an empty FDLIST
  * (count 0), a DYN of index 0 holding 0, and length 0 for other variable-size

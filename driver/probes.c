@@ -87,7 +87,6 @@ static void sk_syscall_event(struct sk_session *s, struct pt_regs *regs,
 	c.sc = &sk_syscalls[nr];
 	if (!sk_record_begin(ring, &r, is_exit ? c.sc->exit_event :
 			     c.sc->enter_event)) {
-		c.regs = regs;
 		syscall_get_arguments(current, regs, c.args);
 		c.nr = nr;
 		c.ret = ret;

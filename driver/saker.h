@@ -103,7 +103,6 @@ void sk_record_drop(struct sk_record *r);
 
 /* Inputs of one syscall event. */
 struct sk_call {
-	struct pt_regs *regs;
 	unsigned long args[6];
 	long nr;
 	long ret;
@@ -114,7 +113,6 @@ struct sk_call {
 
 /* fill.c: parameter writers; each writes the next parameter. */
 void sk_put(struct sk_record *r, const void *val, u32 len);
-void sk_put_u64(struct sk_record *r, u64 v);
 void sk_put_num(struct sk_record *r, u64 v);	/* width from the schema */
 void sk_put_empty(struct sk_record *r);
 void sk_put_str(struct sk_record *r, const char *s);

@@ -106,6 +106,14 @@ check close-while-mapped "$(grep records /tmp/c.txt)" [ $? -eq 0 ]
 rmmod saker
 check unload-after-capture "rmmod after the consumer left" [ ! -e /dev/saker ]
 
+# A ring size that is not a power of two is refused at open.
+insmod $MOD ring_bytes=100000
+ringcheck -q -t 0.1 >/tmp/rb.txt 2>&1
+rc=$?
+rmmod saker
+check ring-bytes-validated "$(head -1 /tmp/rb.txt)" \
+	[ $rc -ne 0 -a "$(grep -c 'Invalid argument' /tmp/rb.txt)" -eq 1 ]
+
 # 3. Load/unload with a consumer attached and capturing.
 ok=0
 busy=0

@@ -8,6 +8,7 @@
  * read with the _nofault helpers: probes run with preemption disabled and
  * never take a page fault; a fault stores an empty parameter.
  */
+#include <linux/bpf.h>
 #include <linux/fcntl.h>
 #include <linux/fdtable.h>
 #include <linux/fs.h>
@@ -448,6 +449,42 @@ static void sk_put_pollfds(struct sk_record *r, unsigned long ufds,
 	sk_put_close(r, 2 + n * 10);
 }
 
+/* PT_DYN: the index of the value's type, then the value (little endian). */
+static void sk_put_dyn(struct sk_record *r, u8 idx, u64 v, u32 width)
+{
+	u8 b[9];
+
+	b[0] = idx;
+	put_unaligned(v, (u64 *)(b + 1));
+	sk_put(r, b, 1 + width);
+}
+
+/* ptrace data: the word read for PEEK*, a signal for resuming requests. */
+static void sk_put_ptrace_data(struct sk_record *r, struct sk_call *c)
+{
+	unsigned long data = c->args[3];
+	u64 word;
+
+	if (c->ret < 0) {
+		sk_put_dyn(r, 0, 0, 8);
+		return;
+	}
+	switch (sk_ptrace_req(c->args[0])) {
+	case 2: case 3: case 4:		/* PEEKTEXT, PEEKDATA, PEEKUSR */
+		if (copy_from_user_nofault(&word, (const void __user *)data,
+					   sizeof(word)))
+			word = 0;
+		sk_put_dyn(r, 0, word, 8);
+		break;
+	case 8: case 10: case 12: case 13:	/* CONT, SINGLESTEP, DETACH, SYSCALL */
+		sk_put_dyn(r, 1, data, 1);
+		break;
+	default:
+		sk_put_dyn(r, 0, data, 8);
+		break;
+	}
+}
+
 static void sk_put_src(struct sk_record *r, struct sk_call *c,
 		       const struct sk_src *s)
 {
@@ -593,6 +630,17 @@ static void sk_put_src(struct sk_record *r, struct sk_call *c,
 		sk_put_num(r, ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec);
 		break;
 	}
+	case SK_PTRACE_ADDR:
+		sk_put_dyn(r, 0, c->ret < 0 ? 0 : a, 8);
+		break;
+	case SK_PTRACE_DATA:
+		sk_put_ptrace_data(r, c);
+		break;
+	case SK_BPFRES:
+		/* index 0: fd (BPF_MAP_CREATE, BPF_PROG_LOAD), 1: result */
+		sk_put_dyn(r, c->ret >= 0 && (a == BPF_MAP_CREATE ||
+			   a == BPF_PROG_LOAD) ? 0 : 1, c->ret, 8);
+		break;
 	case SK_PPMSC:
 		sk_put_num(r, c->sc->ppm_sc);
 		break;

@@ -182,6 +182,9 @@ enum sk_src_op {
 	SK_RLIM,	/* struct rlimit at user argument, cur (aux 0) / max (1) */
 	SK_POLLFDS,	/* pollfd array at argument, events (aux 0) / revents (1) */
 	SK_TIMESPEC,	/* struct timespec at user argument, as ns */
+	SK_PTRACE_ADDR,	/* ptrace addr (DYN) */
+	SK_PTRACE_DATA,	/* ptrace data (DYN): peeked word, signal or value */
+	SK_BPFRES,	/* bpf result (DYN): fd for map/program creation, else res */
 	SK_NR,		/* native syscall number */
 };
 

@@ -111,8 +111,10 @@ int main(void)
 	setgid(0);
 	ptrace(PTRACE_PEEKDATA, 1, NULL, NULL);
 	unshare(0);
+	syscall(SYS_bpf, 1 /* BPF_MAP_LOOKUP_ELEM */, NULL, 0);
 	pid = fork();
 	if (pid == 0) {
+		ptrace(PTRACE_TRACEME, 0, (void *)0x1234, (void *)0x5678);
 		execl("/tmp/ex/does-not-exist", "ghost", "exercise-failed-exec", NULL);
 		_exit(7);
 	}

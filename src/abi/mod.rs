@@ -48,6 +48,8 @@ pub struct IoctlRequests {
 }
 
 /// The ioctl request numbers, read from the C shim.
+// `c_ulong` is u64 on x86_64 but u32 on 32-bit targets: the casts are needed there.
+#[allow(clippy::unnecessary_cast)]
 pub fn ioctl_requests() -> IoctlRequests {
     // SAFETY: the shim defines these as initialised, immutable C constants;
     // reading them has no side effects and no data races.

@@ -4,7 +4,7 @@ CARGO ?= cargo
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) $(wildcard /usr/src/linux-headers-*-amd64))
 SAKER := target/release/saker
 
-.PHONY: all build agent driver driver-check test unit-test trace-test vm-test bench deps lint clean
+.PHONY: all build agent driver driver-check test unit-test vm-test vm-service-test pkg-test deb rpm bench deps lint clean
 
 all: build
 
@@ -33,10 +33,22 @@ lint:
 unit-test:
 	$(CARGO) test --release
 
-test: lint unit-test driver-check vm-test
+test: lint unit-test driver-check vm-test vm-service-test pkg-test
 
 vm-test: agent driver
 	tests/vm/run.sh
+
+vm-service-test: agent driver
+	tests/pkg/vm-service.sh
+
+deb: agent
+	tools/package.sh deb
+
+rpm: agent
+	tools/package.sh rpm
+
+pkg-test: agent
+	tests/pkg/run.sh
 
 bench: agent driver
 	tests/vm/bench.sh

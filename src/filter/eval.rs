@@ -1,0 +1,421 @@
+//! Evaluation of compiled programs: short-circuit `and`/`or`/`not`, typed
+//! tests, libsinsp's `<NA>` rule (a comparison on a field without a value is
+//! false, `!=` included). Field text comes from a [`Fields`] source: a
+//! [`Record`] filled ahead (worker threads) or filled on demand from the
+//! event context ([`Lazy`]). Buffers are reused: no allocation per event
+//! once they have grown.
+
+use std::net::IpAddr;
+
+use super::ast::{CmpOp, Transformer};
+use super::bind::{parse_bool, parse_int, IpNet};
+use super::compile::{FieldId, FieldTable, Node, Ord6, Source, Test};
+use super::fields::Ctx;
+
+/// Where evaluation reads field text from.
+pub trait Fields {
+    /// The text of field `id`, or `None` when it has no value.
+    fn text(&mut self, id: FieldId) -> Option<&str>;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Unset,
+    Na,
+    Text(u32, u32),
+}
+
+/// Field values of one event: one text buffer and a slot per field id.
+#[derive(Debug, Clone, Default)]
+pub struct Record {
+    buf: String,
+    slots: Vec<Slot>,
+}
+
+impl Record {
+    /// Forgets every value; sized for `n` fields.
+    pub fn reset(&mut self, n: usize) {
+        self.buf.clear();
+        self.slots.clear();
+        self.slots.resize(n, Slot::Unset);
+    }
+
+    /// Extracts field `id` from `ctx` unless already done.
+    pub fn fill(&mut self, id: FieldId, table: &FieldTable, ctx: &Ctx<'_>) {
+        let i = id as usize;
+        if i >= self.slots.len() {
+            self.slots.resize(i + 1, Slot::Unset);
+        }
+        if self.slots[i] != Slot::Unset {
+            return;
+        }
+        let start = self.buf.len();
+        self.slots[i] = if table.get(id).extract(ctx, &mut self.buf) {
+            Slot::Text(start as u32, self.buf.len() as u32)
+        } else {
+            Slot::Na
+        };
+    }
+
+    /// The text of a filled field.
+    pub fn get(&self, id: FieldId) -> Option<&str> {
+        match self.slots.get(id as usize) {
+            Some(Slot::Text(a, b)) => self.buf.get(*a as usize..*b as usize),
+            _ => None,
+        }
+    }
+}
+
+impl Fields for Record {
+    fn text(&mut self, id: FieldId) -> Option<&str> {
+        self.get(id)
+    }
+}
+
+/// A record filled on demand from an event context.
+pub struct Lazy<'r, 'c> {
+    /// The record (reset by the caller for each event).
+    pub rec: &'r mut Record,
+    /// The field table the ids refer to.
+    pub table: &'r FieldTable,
+    /// The event.
+    pub ctx: &'r Ctx<'c>,
+}
+
+impl Fields for Lazy<'_, '_> {
+    fn text(&mut self, id: FieldId) -> Option<&str> {
+        self.rec.fill(id, self.table, self.ctx);
+        self.rec.get(id)
+    }
+}
+
+/// Reusable buffers for transformers and field-to-field comparisons.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    a: String,
+    b: String,
+    lhs: String,
+}
+
+/// Evaluates `n`.
+pub fn eval<F: Fields>(n: &Node, f: &mut F, s: &mut Scratch) -> bool {
+    match n {
+        Node::And(v) => v.iter().all(|c| eval(c, f, s)),
+        Node::Or(v) => v.iter().any(|c| eval(c, f, s)),
+        Node::Not(c) => !eval(c, f, s),
+        Node::Exists(src) => value(src, f, &mut s.a, &mut s.b).is_some(),
+        Node::Cmp(src, Test::Field(op, other)) => {
+            let Some(l) = value(src, f, &mut s.a, &mut s.b) else {
+                return false;
+            };
+            s.lhs.clear();
+            s.lhs.push_str(l);
+            let Some(r) = value(other, f, &mut s.a, &mut s.b) else {
+                return false;
+            };
+            compare_texts(src, *op, &s.lhs, r)
+        }
+        Node::Cmp(src, t) => match value(src, f, &mut s.a, &mut s.b) {
+            Some(v) => apply(t, v),
+            None => false,
+        },
+    }
+}
+
+/// The value of a source as text, transformers applied.
+fn value<'s, F: Fields>(
+    src: &Source,
+    f: &'s mut F,
+    a: &'s mut String,
+    b: &mut String,
+) -> Option<&'s str> {
+    let text = f.text(src.field)?;
+    if src.transforms.is_empty() {
+        return Some(text);
+    }
+    a.clear();
+    a.push_str(text);
+    for t in &src.transforms {
+        b.clear();
+        match t {
+            Transformer::ToLower => b.extend(a.chars().flat_map(char::to_lowercase)),
+            Transformer::ToUpper => b.extend(a.chars().flat_map(char::to_uppercase)),
+            Transformer::Basename => {
+                let base = a.rsplit('/').next().unwrap_or("");
+                b.push_str(base);
+            }
+            Transformer::Len => {
+                use std::fmt::Write as _;
+                let _ = write!(b, "{}", a.len());
+            }
+            Transformer::B64 => {
+                if !b64_decode(a, b) {
+                    return None;
+                }
+            }
+        }
+        std::mem::swap(a, b);
+    }
+    Some(a.as_str())
+}
+
+fn b64_decode(s: &str, out: &mut String) -> bool {
+    let mut bytes = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut n) = (0u32, 0u32);
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            _ => return false,
+        };
+        acc = acc << 6 | u32::from(v);
+        n += 6;
+        if n >= 8 {
+            n -= 8;
+            bytes.push((acc >> n) as u8);
+        }
+    }
+    out.push_str(&String::from_utf8_lossy(&bytes));
+    true
+}
+
+fn apply(t: &Test, v: &str) -> bool {
+    match t {
+        Test::Int(o, n) => parse_int(v).is_some_and(|x| o.holds(x.cmp(n))),
+        Test::Float(o, n) => v
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .and_then(|x| x.partial_cmp(n))
+            .is_some_and(|c| o.holds(c)),
+        Test::Bool(b, eq) => parse_bool(v).is_some_and(|x| (x == *b) == *eq),
+        Test::Str(o, s) => o.holds(v.cmp(s)),
+        Test::Contains(s) => v.contains(&**s),
+        Test::IContains(s) => icontains(v.as_bytes(), s.as_bytes()),
+        Test::StartsWith(s) => v.starts_with(&**s),
+        Test::EndsWith(s) => v.ends_with(&**s),
+        Test::BContains(b) => b.is_empty() || v.as_bytes().windows(b.len()).any(|w| w == &**b),
+        Test::BStartsWith(b) => v.as_bytes().starts_with(b),
+        Test::Glob(p, icase) => glob(p.as_bytes(), v.as_bytes(), *icase),
+        Test::Regex(r) => r.is_match(v),
+        Test::InStr(set) => set.contains(v),
+        Test::InInt(set) => parse_int(v).is_some_and(|x| set.contains(&x)),
+        Test::InNet(nets) => ip(v).is_some_and(|a| nets.iter().any(|n| n.contains(a))),
+        Test::Net(n, neg) => ip(v).is_some_and(|a| n.contains(a) != *neg),
+        Test::PMatch(p) => pmatch(p, v),
+        Test::Field(..) => false,
+    }
+}
+
+fn ip(v: &str) -> Option<IpAddr> {
+    v.parse().ok().or_else(|| IpNet::parse(v).map(|n| n.addr))
+}
+
+fn compare_texts(src: &Source, op: CmpOp, l: &str, r: &str) -> bool {
+    let ord = |o: Ord6| match (parse_int(l), parse_int(r)) {
+        (Some(a), Some(b)) if src.ty.is_numeric() => o.holds(a.cmp(&b)),
+        _ => o.holds(l.cmp(r)),
+    };
+    match op {
+        CmpOp::Eq => ord(Ord6::Eq),
+        CmpOp::Ne => ord(Ord6::Ne),
+        CmpOp::Lt => ord(Ord6::Lt),
+        CmpOp::Le => ord(Ord6::Le),
+        CmpOp::Gt => ord(Ord6::Gt),
+        CmpOp::Ge => ord(Ord6::Ge),
+        CmpOp::Contains => l.contains(r),
+        CmpOp::IContains => icontains(l.as_bytes(), r.to_ascii_lowercase().as_bytes()),
+        CmpOp::StartsWith | CmpOp::BStartsWith => l.starts_with(r),
+        CmpOp::EndsWith => l.ends_with(r),
+        CmpOp::BContains => l.contains(r),
+        CmpOp::Glob => glob(r.as_bytes(), l.as_bytes(), false),
+        CmpOp::IGlob => glob(r.to_lowercase().as_bytes(), l.as_bytes(), true),
+        CmpOp::Regex => false,
+        CmpOp::In | CmpOp::Intersects => l == r,
+        CmpOp::PMatch => pmatch(&[r.trim_end_matches('/').into()], l),
+    }
+}
+
+/// ASCII case-insensitive substring search; `pat` is lowercase.
+fn icontains(hay: &[u8], pat: &[u8]) -> bool {
+    if pat.is_empty() {
+        return true;
+    }
+    hay.windows(pat.len())
+        .any(|w| w.iter().zip(pat).all(|(a, b)| a.to_ascii_lowercase() == *b))
+}
+
+/// Path prefix match: `v` equals a prefix or continues it with `/`.
+fn pmatch(prefixes: &[Box<str>], v: &str) -> bool {
+    let v = v.trim_end_matches('/');
+    let found = |p: &str| prefixes.binary_search_by(|x| (**x).cmp(p)).is_ok();
+    if found(v) {
+        return true;
+    }
+    if v.starts_with('/') && found("") {
+        return true;
+    }
+    v.match_indices('/')
+        .filter(|(i, _)| *i > 0)
+        .any(|(i, _)| found(&v[..i]))
+}
+
+/// fnmatch(3) without flags: `*`, `?`, `[...]` (with `!`/`^` and ranges)
+/// and backslash escapes; `*` matches `/` too. With `icase` the pattern is
+/// lowercase and the text is compared lowercased.
+pub fn glob(p: &[u8], s: &[u8], icase: bool) -> bool {
+    let low = |c: u8| if icase { c.to_ascii_lowercase() } else { c };
+    let (mut pi, mut si) = (0, 0);
+    let mut back: Option<(usize, usize)> = None;
+    while si < s.len() {
+        let c = low(s[si]);
+        let step = match p.get(pi) {
+            Some(b'*') => {
+                back = Some((pi, si));
+                pi += 1;
+                continue;
+            }
+            Some(b'?') => Some(1),
+            Some(b'[') => class(&p[pi..], c),
+            Some(b'\\') if pi + 1 < p.len() => (p[pi + 1] == c).then_some(2),
+            Some(x) => (*x == c).then_some(1),
+            None => None,
+        };
+        match step {
+            Some(n) => {
+                pi += n;
+                si += 1;
+            }
+            None => match back {
+                Some((bp, bs)) => {
+                    pi = bp + 1;
+                    si = bs + 1;
+                    back = Some((bp, bs + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi.min(p.len())..].iter().all(|c| *c == b'*')
+}
+
+/// Matches `c` against the bracket expression at the start of `p`; returns
+/// the expression's length when it matches.
+fn class(p: &[u8], c: u8) -> Option<usize> {
+    let mut i = 1;
+    let neg = matches!(p.get(1), Some(b'!' | b'^'));
+    if neg {
+        i += 1;
+    }
+    let mut hit = false;
+    let mut first = true;
+    while i < p.len() && (first || p[i] != b']') {
+        first = false;
+        let lo = p[i];
+        if p.get(i + 1) == Some(&b'-') && p.get(i + 2).is_some_and(|x| *x != b']') {
+            hit |= (lo..=p[i + 2]).contains(&c);
+            i += 3;
+        } else {
+            hit |= lo == c;
+            i += 1;
+        }
+    }
+    if i >= p.len() {
+        // No closing bracket: a literal '['.
+        return (c == b'[').then_some(1);
+    }
+    (hit != neg).then_some(i + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::filter::{compile, parse};
+
+    struct Map(Vec<(FieldId, &'static str)>);
+
+    impl Fields for Map {
+        fn text(&mut self, id: FieldId) -> Option<&str> {
+            self.0.iter().find(|(i, _)| *i == id).map(|(_, t)| *t)
+        }
+    }
+
+    /// Evaluates `cond` with the given field values (others have none).
+    fn run(cond: &str, vals: &[(&str, &'static str)]) -> bool {
+        let e = parse::parse(cond, 0).unwrap();
+        let mut table = FieldTable::default();
+        let n = compile::compile(&e, &mut table).unwrap();
+        let mut m = Map(Vec::new());
+        for (name, v) in vals {
+            let id = table.intern(name, None).unwrap();
+            m.0.push((id, v));
+        }
+        eval(&n, &mut m, &mut Scratch::default())
+    }
+
+    #[test]
+    fn evaluation_table() {
+        let p = &[
+            ("proc.name", "Bash"),
+            ("proc.pid", "42"),
+            ("fd.name", "/etc/shadow"),
+        ];
+        let cases: &[(&str, bool)] = &[
+            ("proc.name = Bash", true),
+            ("proc.name != Bash", false),
+            ("proc.pid > 41 and proc.pid <= 42", true),
+            ("proc.pid in (1, 42)", true),
+            ("proc.name icontains ash", true),
+            ("proc.name contains ash and proc.name startswith B", true),
+            ("fd.name pmatch (/etc)", true),
+            ("fd.name pmatch (/et)", false),
+            ("fd.name pmatch (/)", true),
+            ("fd.name glob '/etc/*'", true),
+            ("fd.name glob '/etc/sh[a-c]dow'", true),
+            ("fd.name glob '/etc/?'", false),
+            ("proc.name iglob 'b*H'", true),
+            ("proc.name regex 'B.s'", false),
+            ("proc.name regex 'B.sh'", true),
+            ("tolower(proc.name) = bash", true),
+            ("toupper(proc.name) = BASH", true),
+            ("len(fd.name) = 11", true),
+            ("basename(fd.name) = shadow", true),
+            ("proc.name exists", true),
+            // <NA>: comparisons are false, != included; not of them true.
+            ("proc.pname = x", false),
+            ("proc.pname != x", false),
+            ("not proc.pname = x", true),
+            ("proc.pname exists", false),
+            ("proc.name = val(proc.pname)", false),
+            ("proc.name = val(proc.name)", true),
+        ];
+        for (cond, want) in cases {
+            assert_eq!(run(cond, p), *want, "{cond}");
+        }
+    }
+
+    #[test]
+    fn ip_and_bool_tests() {
+        let v = &[("fd.sip", "10.1.2.3"), ("evt.failed", "true")];
+        assert!(run("fd.sip in (10.0.0.0/8)", v));
+        assert!(run("fd.sip = 10.1.2.3", v));
+        assert!(!run("fd.sip != 10.1.2.3", v));
+        assert!(run("evt.failed = true", v));
+        assert!(!run("evt.failed = false", v));
+    }
+
+    #[test]
+    fn globs_and_base64() {
+        assert!(glob(b"a*b*c", b"axxbyyc", false));
+        assert!(!glob(b"a*b", b"abc", false));
+        assert!(glob(b"[!x]", b"y", false));
+        assert!(glob(b"\\*", b"*", false));
+        let mut out = String::new();
+        assert!(b64_decode("aGVsbG8=", &mut out));
+        assert_eq!(out, "hello");
+    }
+}

@@ -97,9 +97,10 @@ static int sk_map_pages(struct vm_area_struct *vma, unsigned long addr,
 }
 
 /*
- * mmap: the offset names the CPU and the kind (SAKER_MMAP_OFFSET). The
- * consumer page maps read-write; the producer page and the doubled data area
- * map read-only and can never become writable (VM_MAYWRITE cleared).
+ * mmap: the offset names the CPU and the kind (SAKER_MMAP_OFFSET); only
+ * shared, non-executable mappings. The consumer page maps read-write; the
+ * producer page and the doubled data area map read-only and can never become
+ * writable (VM_MAYWRITE cleared).
  */
 int sk_ring_mmap(struct sk_session *s, struct vm_area_struct *vma)
 {
@@ -115,6 +116,8 @@ int sk_ring_mmap(struct sk_session *s, struct vm_area_struct *vma)
 		return -EINVAL;
 	ring = s->rings[cpu];
 	nr_data = ring->nr_pages - SK_DATA_PAGE;
+	if (!(vma->vm_flags & VM_SHARED))
+		return -EINVAL;	/* a private copy would never see the ring */
 	if (vma->vm_flags & VM_EXEC)
 		return -EPERM;
 	vma->vm_flags |= VM_DONTEXPAND | VM_DONTDUMP;

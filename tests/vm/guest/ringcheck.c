@@ -361,6 +361,16 @@ static int map_rings(int fd, const struct saker_info *info, struct ring *rings)
 		fprintf(stderr, "ringcheck: producer page could be made writable\n");
 		return 1;
 	}
+	/* Writable, private or executable producer mappings are refused. */
+	if (mmap(NULL, ps + 2 * info->ring_bytes, PROT_READ | PROT_WRITE,
+		 MAP_SHARED, fd, SAKER_MMAP_OFFSET(0, SAKER_MMAP_PRODUCER)) != MAP_FAILED ||
+	    mmap(NULL, ps, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd,
+		 SAKER_MMAP_OFFSET(0, SAKER_MMAP_CONSUMER)) != MAP_FAILED ||
+	    mmap(NULL, ps, PROT_READ | PROT_EXEC, MAP_SHARED, fd,
+		 SAKER_MMAP_OFFSET(0, SAKER_MMAP_CONSUMER)) != MAP_FAILED) {
+		fprintf(stderr, "ringcheck: a forbidden mapping was accepted\n");
+		return 1;
+	}
 	return 0;
 }
 

@@ -13,11 +13,14 @@
  * scap capture (section header, machine info, one EV_V2 block per event) so
  * that the encodings can be checked with sysdig -r on the host.
  *
+ * With -z the consumer is hostile: it writes random tails and reads nothing;
+ * the module must only count drops (the dmesg checks catch anything else).
+ *
  * With -i NR,NR,... only those native syscalls are of interest (no procexit):
  * any record of another event type is a violation.
  *
  * usage: ringcheck [-t SECONDS] [-s SNAPLEN] [-f TYPE:TEXT]... [-c] [-q] [-w FILE]
- *                  [-i NR,...]
+ *                  [-i NR,...] [-z]
  *        ringcheck -b        (a second open must fail with EBUSY)
  *   -c  close the device right after enabling and keep reading through the
  *       mappings (the rings must outlive the file until munmap)
@@ -82,6 +85,7 @@ static struct pattern pats[MAX_PATTERNS];
 static int npats;
 static int quiet;
 static int restrict_types;
+static int hostile;
 static unsigned char allowed[SAKER_EVT_MAX];
 
 static void on_signal(int sig)
@@ -420,7 +424,7 @@ int main(int argc, char **argv)
 	char *interest = NULL;
 	struct timespec t0, now;
 
-	while ((opt = getopt(argc, argv, "bt:s:f:cqw:i:")) != -1) {
+	while ((opt = getopt(argc, argv, "bt:s:f:cqw:i:z")) != -1) {
 		switch (opt) {
 		case 'b':
 			return busy_test();
@@ -446,12 +450,15 @@ int main(int argc, char **argv)
 		case 'i':
 			interest = optarg;
 			break;
+		case 'z':
+			hostile = 1;
+			break;
 		case 'w':
 			out = optarg;
 			keep_records = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: ringcheck [-t S] [-s N] [-f TYPE:TEXT] [-c] [-q] [-w FILE] [-i NR,...] | -b\n");
+			fprintf(stderr, "usage: ringcheck [-t S] [-s N] [-f TYPE:TEXT] [-c] [-q] [-w FILE] [-i NR,...] [-z] | -b\n");
 			return 2;
 		}
 	}
@@ -485,14 +492,23 @@ int main(int argc, char **argv)
 	do {
 		uint32_t c;
 
-		for (c = 0; c < info.nr_cpus; c++)
-			drain(&rings[c], info.ring_bytes, c);
+		for (c = 0; c < info.nr_cpus; c++) {
+			if (hostile)
+				rings[c].cons->tail = ((uint64_t)rand() << 33) ^
+						      ((uint64_t)rand() << 7) ^ rand();
+			else
+				drain(&rings[c], info.ring_bytes, c);
+		}
 		usleep(20000);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 	} while (!stop && (now.tv_sec - t0.tv_sec) +
 		 (now.tv_nsec - t0.tv_nsec) / 1e9 < seconds);
 	if (fd >= 0)
 		ioctl(fd, SAKER_IOC_DISABLE);
+	if (hostile) {
+		printf("ringcheck: hostile consumer done\n");
+		return 0;
+	}
 	for (k = 0; k < (int)info.nr_cpus; k++)
 		drain(&rings[k], info.ring_bytes, k);
 	report(fd, &info, rings);

@@ -101,6 +101,10 @@ check interest-set "only openat events: $(grep -o 'type [0-9]*' /tmp/i.txt | tr 
 
 ringcheck -b >/tmp/busy.txt 2>&1
 check single-consumer "$(tail -1 /tmp/busy.txt)" [ $? -eq 0 ]
+ringcheck -z -t 1 >/tmp/z.txt 2>&1
+check hostile-consumer "random tails written by the consumer: $(tail -1 /tmp/z.txt)" [ $? -eq 0 ]
+ringcheck -q -t 1 >/tmp/after.txt 2>&1
+check capture-after-hostile "$(grep records /tmp/after.txt)" [ $? -eq 0 ]
 ringcheck -c -q -t 1 >/tmp/c.txt 2>&1
 check close-while-mapped "$(grep records /tmp/c.txt)" [ $? -eq 0 ]
 rmmod saker

@@ -104,7 +104,11 @@ impl Interest {
         names: &[S],
         map: &abi::saker_syscall_map,
     ) -> Result<(Interest, Vec<String>)> {
-        let wanted: HashSet<&str> = names.iter().map(|n| n.as_ref().trim()).collect();
+        let wanted: HashSet<&str> = names
+            .iter()
+            .map(|n| n.as_ref().trim())
+            .filter(|n| !n.is_empty())
+            .collect();
         let mut unknown: Vec<String> = wanted
             .iter()
             .filter(|n| !is_known_name(n))
@@ -221,6 +225,7 @@ mod tests {
         let m = map();
         let cases: &[(&[&str], &[u16], &[&str])] = &[
             (&["execve", "open", "openat"], &[2, 59, 257], &[]),
+            (&[" execve", "", "openat "], &[59, 257], &[]),
             (&["dup"], &[32, 33], &[]),
             // A native name with no dedicated event matches its number.
             (&["getpid"], &[39], &[]),

@@ -236,3 +236,44 @@ fn rewritten_traces_read_the_same_in_sysdig() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn dump_reports_malformed_files_with_offset() {
+    let dir = std::env::temp_dir().join(format!("saker-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut w = Writer::new(Vec::new(), &Default::default()).unwrap();
+    let mut ev = vec![0u8; 26];
+    ev[16] = 26; // length
+    ev[20] = 4; // close enter, no parameters
+    w.write_event(0, &ev).unwrap();
+    let good = w.finish().unwrap();
+    let cases = [
+        (
+            "truncated.scap",
+            good[..good.len() - 6].to_vec(),
+            "truncated event block",
+        ),
+        (
+            "garbage.scap",
+            b"not a capture at all".to_vec(),
+            "not a scap capture",
+        ),
+    ];
+    for (file, bytes, cause) in cases {
+        let path = dir.join(file);
+        std::fs::write(&path, &bytes).unwrap();
+        let out = Command::new(env!("CARGO_BIN_EXE_saker"))
+            .arg("dump")
+            .arg(&path)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{file}");
+        assert!(
+            err.contains(&format!("{}: offset ", path.display())),
+            "{err}"
+        );
+        assert!(err.contains(cause), "{err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -81,7 +81,10 @@ impl<R: Read> Reader<R> {
             skipped: 0,
             pending: None,
         };
-        match r.block_header()? {
+        match r.raw_block_header()? {
+            Some((SHB, len)) if len < 28 || len % 4 != 0 || len > MAX_BLOCK_LEN => {
+                return Err(r.err(ErrorKind::BadBlockLength(len), 0))
+            }
             Some((SHB, len)) => r.section_header(len)?,
             Some(_) => return Err(r.err(ErrorKind::NotScap, 0)),
             None => return Err(r.err(ErrorKind::Truncated("section header block"), 0)),
@@ -119,8 +122,19 @@ impl<R: Read> Reader<R> {
         Error::new(kind, self.name.clone(), offset)
     }
 
-    /// Reads a block header; `None` at a clean end of stream.
+    /// Reads and checks a block header; `None` at a clean end of stream.
     fn block_header(&mut self) -> Result<Option<(u32, u32)>, Error> {
+        let Some((bt, len)) = self.raw_block_header()? else {
+            return Ok(None);
+        };
+        if len < 12 || len % 4 != 0 || len > MAX_BLOCK_LEN {
+            return Err(self.err(ErrorKind::BadBlockLength(len), self.offset - 8));
+        }
+        Ok(Some((bt, len)))
+    }
+
+    /// Reads a block header without checking its length.
+    fn raw_block_header(&mut self) -> Result<Option<(u32, u32)>, Error> {
         let at = self.offset;
         let mut h = [0u8; 8];
         let n = read_full(&mut self.src, &mut h).map_err(|e| self.err(ErrorKind::Io(e), at))?;
@@ -133,9 +147,6 @@ impl<R: Read> Reader<R> {
         }
         let bt = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
         let len = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
-        if len < 12 || len % 4 != 0 || len > MAX_BLOCK_LEN {
-            return Err(self.err(ErrorKind::BadBlockLength(len), at));
-        }
         Ok(Some((bt, len)))
     }
 

@@ -432,3 +432,131 @@ pub fn args(e: &EventView<'_>, res: Option<&dyn Resolve>, out: &mut String) {
         out.push(' ');
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::view::build;
+
+    struct Fake;
+    impl Resolve for Fake {
+        fn fd(&self, fd: i64) -> Option<(char, Option<char>, &str)> {
+            match fd {
+                3 => Some(('f', None, "/etc/passwd")),
+                4 => Some(('4', Some('t'), "1.2.3.4:5->6.7.8.9:80")),
+                _ => None,
+            }
+        }
+        fn comm(&self, tid: i64) -> Option<&str> {
+            (tid == 7).then_some("cat")
+        }
+        fn cwd(&self) -> Option<&str> {
+            Some("/home/u/")
+        }
+        fn user(&self, uid: u32) -> Option<&str> {
+            (uid == 0).then_some("root")
+        }
+        fn group(&self, _: u32) -> Option<&str> {
+            None
+        }
+    }
+
+    fn args_of(ty: u16, params: &[Vec<u8>]) -> String {
+        let refs: Vec<&[u8]> = params.iter().map(Vec::as_slice).collect();
+        let b = build(1, 7, ty, &refs);
+        let e = EventView::new(&b, 0, 0).unwrap();
+        let mut out = String::new();
+        args(&e, Some(&Fake), &mut out);
+        out
+    }
+
+    #[test]
+    fn renders_like_sysdig() {
+        let long = vec![b'a'; 100];
+        let cases: Vec<(u16, Vec<Vec<u8>>, String)> = vec![
+            (
+                id::SYSCALL_OPEN_X,
+                vec![
+                    3i64.to_le_bytes().to_vec(),
+                    b"/etc/passwd\0".to_vec(),
+                    0x1001u32.to_le_bytes().to_vec(),
+                    0u32.to_le_bytes().to_vec(),
+                ],
+                "fd=3(<f>/etc/passwd) name=/etc/passwd flags=4097(O_RDONLY|O_CLOEXEC) mode=0 "
+                    .into(),
+            ),
+            (
+                id::SYSCALL_OPEN_X,
+                vec![
+                    (-2i64).to_le_bytes().to_vec(),
+                    b"x\0".to_vec(),
+                    3u32.to_le_bytes().to_vec(),
+                    0o644u32.to_le_bytes().to_vec(),
+                ],
+                "fd=-2(ENOENT) name=x(/home/u/x) flags=3(O_RDWR) mode=0644 ".into(),
+            ),
+            (
+                id::SYSCALL_READ_X,
+                vec![5i64.to_le_bytes().to_vec(), b"ab\ncd\0".to_vec()],
+                "res=5 data=ab.cd. ".into(),
+            ),
+            (
+                id::SYSCALL_WRITE_X,
+                vec![100i64.to_le_bytes().to_vec(), long.to_vec()],
+                format!("res=100 data={}... ", "a".repeat(77)),
+            ),
+            (
+                id::SYSCALL_READ_E,
+                vec![4i64.to_le_bytes().to_vec(), 10u32.to_le_bytes().to_vec()],
+                "fd=4(<4t>1.2.3.4:5->6.7.8.9:80) size=10 ".into(),
+            ),
+            (
+                id::SOCKET_CONNECT_X,
+                vec![(-514i64).to_le_bytes().to_vec(), b"".to_vec()],
+                "res=-514(ERESTARTNOHAND) tuple=NULL ".into(),
+            ),
+            (
+                id::SYSCALL_SETUID_E,
+                vec![0u32.to_le_bytes().to_vec()],
+                "uid=0(root) ".into(),
+            ),
+            (
+                id::SYSCALL_KILL_E,
+                vec![7i64.to_le_bytes().to_vec(), 9u8.to_le_bytes().to_vec()],
+                "pid=7(cat) sig=9(SIGKILL) ".into(),
+            ),
+            (
+                id::SYSCALL_NANOSLEEP_E,
+                vec![1_000_000_000u64.to_le_bytes().to_vec()],
+                "interval=1000000000(1s) ".into(),
+            ),
+            (
+                id::GENERIC_E,
+                vec![139u16.to_le_bytes().to_vec(), 28u16.to_le_bytes().to_vec()],
+                "".into(),
+            ),
+        ];
+        for (ty, params, want) in cases {
+            assert_eq!(args_of(ty, &params), want, "event {ty}");
+        }
+    }
+
+    #[test]
+    fn type_names() {
+        let generic = build(
+            1,
+            1,
+            id::GENERIC_E,
+            &[&139u16.to_le_bytes(), &0u16.to_le_bytes()],
+        );
+        let e = EventView::new(&generic, 0, 0).unwrap();
+        assert_eq!(type_name(&e), "madvise");
+        let unknown = build(1, 1, id::GENERIC_X, &[&0u16.to_le_bytes()]);
+        assert_eq!(
+            type_name(&EventView::new(&unknown, 0, 0).unwrap()),
+            "<unknown>"
+        );
+        assert_eq!(errno_name(-11), Some("EAGAIN"));
+        assert_eq!(errno_name(-9999), None);
+    }
+}

@@ -6,6 +6,9 @@ pub mod procfs;
 pub mod thread;
 pub mod update;
 
+#[cfg(test)]
+mod update_tests;
+
 use std::collections::HashMap;
 
 use crate::capture::meta::Metadata;

@@ -204,6 +204,12 @@ impl State {
             self.execve_exit(e);
             return EventFd::default();
         }
+        if ty == id::SYSCALL_CHDIR_X && param_int(e, "res") == Some(0) {
+            if let Some(path) = param_str(e, "path") {
+                let cwd = self.thread(tid).map(|t| t.cwd.clone()).unwrap_or_default();
+                self.set_cwd(tid, &resolve_path(&cwd, &path));
+            }
+        }
         if flags & EF_CREATES_FD != 0 {
             let fd = self.fd_created(e).unwrap_or(-1);
             if let Some(t) = self.threads.get_mut(tid) {
@@ -250,6 +256,18 @@ impl State {
             };
         }
         EventFd::default()
+    }
+
+    /// Sets the working directory of a thread and of its process's main
+    /// thread (threads share it).
+    fn set_cwd(&mut self, tid: u64, dir: &str) {
+        let dir = with_slash(dir);
+        let pid = self.thread(tid).map_or(tid, |t| t.pid);
+        for id in [tid, pid] {
+            if let Some(t) = self.threads.get_mut(id) {
+                t.cwd = dir.clone();
+            }
+        }
     }
 
     /// A container description: its events belong to a thread that stands
@@ -514,6 +532,11 @@ impl State {
         let res = param_int(e, "res").unwrap_or(0);
         match e.event_type() {
             id::SYSCALL_CLOSE_X if res >= 0 => self.closed = Some((tid, fd)),
+            id::SYSCALL_FCHDIR_X if res == 0 => {
+                if let Some(dir) = self.fd(tid, fd).map(|f| f.name.clone()) {
+                    self.set_cwd(tid, &dir);
+                }
+            }
             id::SOCKET_CONNECT_X if res < 0 && res != -115 => {
                 // A failed connect names its tuple for this event only.
                 let f = tuple_fd(e.param_by_name("tuple"));

@@ -1,0 +1,178 @@
+//! State update tests: a scripted process life (fork, execve, opens, dup,
+//! socket, connect, chdir, a thread, exit) checked step by step.
+
+use super::State;
+use crate::capture::meta::{FdInfo, FdKind, Metadata, ThreadInfo};
+use crate::event::table::id;
+use crate::event::view::{build, EventView};
+
+fn i64b(v: i64) -> Vec<u8> {
+    v.to_le_bytes().to_vec()
+}
+fn u32b(v: u32) -> Vec<u8> {
+    v.to_le_bytes().to_vec()
+}
+fn s(v: &str) -> Vec<u8> {
+    let mut b = v.as_bytes().to_vec();
+    b.push(0);
+    b
+}
+
+/// Applies an event built from its parameters; returns the event's fd and
+/// its transient name.
+fn apply(st: &mut State, tid: u64, ty: u16, params: &[Vec<u8>]) -> (Option<i64>, Option<String>) {
+    let refs: Vec<&[u8]> = params.iter().map(Vec::as_slice).collect();
+    let bytes = build(1, tid, ty, &refs);
+    let e = EventView::new(&bytes, 0, 0).unwrap();
+    let r = st.update(&e);
+    (r.fd, r.transient)
+}
+
+/// Clone exit parameters (CLONE_20 layout).
+fn clone_params(res: i64, tid: i64, pid: i64, ptid: i64, flags: u32) -> Vec<Vec<u8>> {
+    vec![
+        i64b(res),
+        s("/bin/bash"),
+        Vec::new(),
+        i64b(tid),
+        i64b(pid),
+        i64b(ptid),
+        s(""),
+        i64b(1024),
+        i64b(0),
+        i64b(0),
+        u32b(0),
+        u32b(0),
+        u32b(0),
+        s("bash"),
+        Vec::new(),
+        u32b(flags),
+        u32b(1000),
+        u32b(1000),
+        i64b(tid),
+        i64b(pid),
+    ]
+}
+
+fn name_of(st: &State, tid: u64, fd: i64) -> Option<String> {
+    st.fd(tid, fd).map(|f| f.name.clone())
+}
+
+#[test]
+fn a_process_life() {
+    let meta = Metadata {
+        threads: vec![ThreadInfo {
+            tid: 100,
+            pid: 100,
+            ptid: 1,
+            comm: "bash".into(),
+            exe: "/bin/bash".into(),
+            cwd: "/home/u".into(),
+            ..Default::default()
+        }],
+        fds: vec![(
+            100,
+            vec![FdInfo {
+                fd: 0,
+                ino: 0,
+                kind: FdKind::File {
+                    name: "/dev/pts/0".into(),
+                    open_flags: 1,
+                    dev: 0,
+                },
+            }],
+        )],
+        ..Default::default()
+    };
+    let mut st = State::from_metadata(&meta);
+
+    // fork: the child's own exit records it with a copy of the fds.
+    apply(
+        &mut st,
+        101,
+        id::SYSCALL_CLONE_20_X,
+        &clone_params(0, 101, 101, 100, 0),
+    );
+    let t = st.thread(101).unwrap();
+    assert_eq!((t.pid, t.ptid, t.cwd.as_str()), (101, 100, "/home/u/"));
+    assert_eq!(name_of(&st, 101, 0).as_deref(), Some("/dev/pts/0"));
+
+    // execve: command line, exe path from the enter event.
+    apply(&mut st, 101, id::SYSCALL_EXECVE_19_E, &[s("/bin/cat")]);
+    let mut x = vec![i64b(0), s("cat"), b"a\0b c\0".to_vec()];
+    x.extend([i64b(101), i64b(101), i64b(100), s("/home/u"), i64b(1024)]);
+    x.extend([i64b(0), i64b(0), u32b(0), u32b(0), u32b(0), s("cat")]);
+    apply(&mut st, 101, id::SYSCALL_EXECVE_19_X, &x);
+    let t = st.thread(101).unwrap();
+    assert_eq!(t.cmdline(), "cat a b c");
+    assert_eq!((t.exe.as_str(), t.exepath.as_str()), ("cat", "/bin/cat"));
+
+    // openat relative to the cwd; a failed one names its path once.
+    let at = |fd: i64, name: &str| vec![i64b(fd), i64b(-100), s(name), u32b(1), u32b(0), u32b(0)];
+    apply(
+        &mut st,
+        101,
+        id::SYSCALL_OPENAT_2_E,
+        &[i64b(-100), s("f.txt"), u32b(1), u32b(0)],
+    );
+    let (fd, _) = apply(&mut st, 101, id::SYSCALL_OPENAT_2_X, &at(3, "f.txt"));
+    assert_eq!(fd, Some(3));
+    assert_eq!(name_of(&st, 101, 3).as_deref(), Some("/home/u/f.txt"));
+    let (fd, tr) = apply(&mut st, 101, id::SYSCALL_OPENAT_2_X, &at(-2, "../nope"));
+    assert_eq!((fd, tr.as_deref()), (Some(-1), Some("/home/nope")));
+
+    // dup copies the entry.
+    apply(&mut st, 101, id::SYSCALL_DUP_E, &[i64b(0)]);
+    apply(&mut st, 101, id::SYSCALL_DUP_X, &[i64b(4)]);
+    assert_eq!(name_of(&st, 101, 4).as_deref(), Some("/dev/pts/0"));
+
+    // socket + connect name the descriptor after the tuple.
+    apply(
+        &mut st,
+        101,
+        id::SOCKET_SOCKET_E,
+        &[u32b(2), u32b(1), u32b(0)],
+    );
+    apply(&mut st, 101, id::SOCKET_SOCKET_X, &[i64b(5)]);
+    apply(&mut st, 101, id::SOCKET_CONNECT_E, &[i64b(5), Vec::new()]);
+    let mut tuple = vec![2u8, 10, 0, 0, 1];
+    tuple.extend(1000u16.to_le_bytes());
+    tuple.extend([10, 0, 0, 2]);
+    tuple.extend(80u16.to_le_bytes());
+    let (fd, _) = apply(&mut st, 101, id::SOCKET_CONNECT_X, &[i64b(0), tuple]);
+    assert_eq!(fd, Some(5));
+    let f = st.fd(101, 5).unwrap();
+    assert_eq!((f.name.as_str(), f.l4), ("10.0.0.1:1000->10.0.0.2:80", 2));
+
+    // close: still there for the close exit, gone at the next event.
+    apply(&mut st, 101, id::SYSCALL_CLOSE_E, &[i64b(3)]);
+    let (fd, _) = apply(&mut st, 101, id::SYSCALL_CLOSE_X, &[i64b(0)]);
+    assert_eq!(fd, Some(3));
+    assert!(st.fd(101, 3).is_some());
+    apply(&mut st, 101, id::SYSCALL_CHDIR_X, &[i64b(0), s("/tmp")]);
+    assert!(st.fd(101, 3).is_none());
+    assert_eq!(st.thread(101).unwrap().cwd, "/tmp/");
+
+    // A thread shares its process's fds and takes after the process.
+    let thread = clone_params(0, 102, 101, 100, 1 << 13);
+    apply(&mut st, 102, id::SYSCALL_CLONE_20_X, &thread);
+    assert_eq!(name_of(&st, 102, 5), name_of(&st, 101, 5));
+    assert_eq!(st.thread(102).unwrap().cwd, "/tmp/");
+
+    // An unknown thread gets a placeholder; a context switch does not.
+    apply(&mut st, 200, id::SYSCALL_CLOSE_E, &[i64b(1)]);
+    assert_eq!(st.thread(200).unwrap().comm, "<NA>");
+    apply(&mut st, 201, id::SCHEDSWITCH_6_E, &[i64b(0)]);
+    assert!(st.thread(201).is_none());
+
+    // procexit: removed at the next event.
+    apply(
+        &mut st,
+        101,
+        id::PROCEXIT_1_E,
+        &[i64b(0), i64b(0), vec![0], vec![0]],
+    );
+    assert!(st.thread(101).is_some());
+    apply(&mut st, 100, id::SYSCALL_CLOSE_E, &[i64b(9)]);
+    assert!(st.thread(101).is_none());
+}

@@ -10,6 +10,7 @@ pub mod abi;
 pub mod capture;
 pub mod config;
 pub mod daemon;
+pub mod engine;
 pub mod event;
 pub mod filter;
 pub mod metrics;

@@ -58,6 +58,13 @@ struct Cli {
     /// Service: load the configuration and rules, report, and exit.
     #[arg(long = "dry-run")]
     dry_run: bool,
+    /// Replay (-r RULES -e FILE): evaluate every event, including those
+    /// Falco skips by default (EF_DROP_SIMPLE_CONS).
+    #[arg(short = 'A')]
+    all_events: bool,
+    /// Replay: rule evaluation threads.
+    #[arg(long = "workers", value_name = "N", default_value_t = 1)]
+    workers: usize,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -72,6 +79,8 @@ enum Command {
         /// Output format of `%field` names (default: sysdig's line format).
         #[arg(short = 'p', long = "print")]
         format: Option<String>,
+        /// Filter expression: print only the events it matches.
+        filter: Option<String>,
     },
     /// Capture live events from saker.ko into a scap file until SIGINT,
     /// SIGTERM or -M seconds.
@@ -93,6 +102,12 @@ fn main() -> ExitCode {
     if cli.list_rules {
         return run_list_rules(&cli.rules, cli.expanded);
     }
+    if let (Some(file), false) = (
+        &cli.events_file,
+        cli.daemon || cli.foreground || cli.dry_run || cli.config.is_some() || cli.rules.is_empty(),
+    ) {
+        return run_replay(&cli, file);
+    }
     if cli.daemon
         || cli.foreground
         || cli.dry_run
@@ -106,7 +121,11 @@ fn main() -> ExitCode {
             eprintln!("saker: no command given; see `saker --help`");
             ExitCode::from(2)
         }
-        Some(Command::Dump { file, format }) => run_dump(&file, format.as_deref()),
+        Some(Command::Dump {
+            file,
+            format,
+            filter,
+        }) => run_dump(&file, format.as_deref(), filter.as_deref()),
         Some(Command::Capture(args)) => run_capture(&args),
     }
 }
@@ -140,8 +159,15 @@ fn run_service(cli: Cli) -> ExitCode {
 }
 
 /// `saker dump`: prints a capture's events with a format.
-fn run_dump(file: &std::path::Path, format: Option<&str>) -> ExitCode {
+fn run_dump(file: &std::path::Path, format: Option<&str>, filter: Option<&str>) -> ExitCode {
     use saker::output::{dump, format::Format};
+    let mut filter = match filter.map(saker::engine::filter::Filter::new).transpose() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("saker: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let text = format.unwrap_or(saker::output::format::DEFAULT_FORMAT);
     let fmt = match Format::parse(text) {
         Ok(f) => f,
@@ -159,11 +185,89 @@ fn run_dump(file: &std::path::Path, format: Option<&str>) -> ExitCode {
     };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
-    match dump::dump(&mut reader, &fmt, &mut out) {
+    let mut keep =
+        |c: &saker::filter::fields::Ctx<'_>| filter.as_mut().map_or(true, |f| f.matches(c));
+    match dump::dump_filtered(&mut reader, &fmt, &mut keep, &mut out) {
         Ok(_) => ExitCode::SUCCESS,
         Err(dump::DumpError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
             ExitCode::SUCCESS
         }
+        Err(e) => {
+            eprintln!("saker: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Replay (`-r RULES... -e FILE`): evaluates the capture's events against
+/// the rules, prints alerts to stdout and Falco's summary to stderr.
+fn run_replay(cli: &Cli, file: &std::path::Path) -> ExitCode {
+    use saker::engine::{replay, summary::Summary, Engine, Options};
+    use saker::output::alert::{Priority, Rendering};
+    use std::io::Write as _;
+    let mut opts = Options {
+        hostname: nix::unistd::gethostname()
+            .map(|h| h.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        all_events: cli.all_events,
+        ..Options::default()
+    };
+    let mut rendering = Rendering::default();
+    for o in &cli.overrides {
+        let (k, v) = o.split_once('=').unwrap_or((o.as_str(), ""));
+        let flag = || v.eq_ignore_ascii_case("true");
+        match k {
+            "json_output" => rendering.json = flag(),
+            "json_include_output_property" => rendering.include_output = flag(),
+            "json_include_tags_property" => rendering.include_tags = flag(),
+            "time_format_iso_8601" => rendering.iso_time = flag(),
+            "priority" => match v.parse::<Priority>() {
+                Ok(p) => opts.min_priority = p,
+                Err(e) => {
+                    eprintln!("saker: -o {o}: {e}");
+                    return ExitCode::from(2);
+                }
+            },
+            _ => eprintln!("saker: -o {k}: ignored when replaying a capture"),
+        }
+    }
+    let loaded = saker::rules::load_paths(&cli.rules);
+    let mut failed = false;
+    for d in &loaded.diagnostics {
+        eprintln!("{}", d.render());
+        failed |= d.is_error();
+    }
+    if failed {
+        return ExitCode::FAILURE;
+    }
+    let engine = match Engine::new(&loaded.rules, opts) {
+        Ok(e) => std::sync::Arc::new(e),
+        Err(errs) => {
+            for e in errs {
+                eprintln!("saker: {e}");
+            }
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut reader = match saker::capture::Reader::open(file) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("saker: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut summary = Summary::default();
+    let mut emit = |a: saker::output::alert::Alert| {
+        summary.add(&a);
+        let _ = writeln!(out, "{}", a.render(&rendering));
+    };
+    let res = replay::replay(&mut reader, &engine, cli.workers.max(1), &mut emit);
+    let _ = out.flush();
+    eprint!("{}", summary.render());
+    match res {
+        Ok(_) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("saker: {e}");
             ExitCode::FAILURE

@@ -1,9 +1,8 @@
 //! Where the rule engine plugs into the daemon: an [`Evaluator`] takes each
 //! event with the state it was applied to and emits alerts.
 //!
-//! This build has no rule evaluation engine yet: [`for_rules`] returns
-//! [`NoEngine`], which raises nothing, and the daemon says so in its log.
-//! An engine implements [`Evaluator`] and is returned from [`for_rules`].
+//! [`for_rules`] returns the rule engine; [`NoEngine`] raises nothing and
+//! stands in when a rule set cannot be compiled.
 
 use crate::event::view::EventView;
 use crate::output::alert::Alert;
@@ -33,7 +32,22 @@ impl Evaluator for NoEngine {
 }
 
 /// The evaluator for a loaded rule set, with the machine's `hostname` for
-/// the alerts.
-pub fn for_rules(_rules: &Loaded, _hostname: &str) -> Box<dyn Evaluator> {
-    Box::new(NoEngine)
+/// the alerts: the rule engine ([`crate::engine::Engine`]) over the enabled
+/// rules, evaluated on the event thread. Should the rule set not compile into
+/// programs (rule loading checks the same fields, so this is not expected),
+/// the errors are printed to stderr and [`NoEngine`] stands in.
+pub fn for_rules(rules: &Loaded, hostname: &str) -> Box<dyn Evaluator> {
+    let opts = crate::engine::Options {
+        hostname: hostname.to_string(),
+        ..crate::engine::Options::default()
+    };
+    match crate::engine::Engine::new(&rules.rules, opts) {
+        Ok(e) => Box::new(crate::engine::live::LiveEvaluator::new(e)),
+        Err(errs) => {
+            for e in errs {
+                eprintln!("saker: {e}");
+            }
+            Box::new(NoEngine)
+        }
+    }
 }

@@ -99,6 +99,16 @@ pub fn dump<R: Read, W: Write>(
     format: &Format,
     out: &mut W,
 ) -> Result<DumpStats, DumpError> {
+    dump_filtered(reader, format, &mut |_| true, out)
+}
+
+/// Like [`dump`], printing only the events `keep` accepts (a filter).
+pub fn dump_filtered<R: Read, W: Write>(
+    reader: &mut Reader<R>,
+    format: &Format,
+    keep: &mut dyn FnMut(&Ctx<'_>) -> bool,
+    out: &mut W,
+) -> Result<DumpStats, DumpError> {
     let mut replay = Replay::new(reader.metadata());
     let mut line = String::with_capacity(256);
     let mut stats = DumpStats::default();
@@ -107,7 +117,7 @@ pub fn dump<R: Read, W: Write>(
         let Some(ctx) = replay.step(&e) else {
             continue;
         };
-        if format.render(&ctx, &mut line) {
+        if keep(&ctx) && format.render(&ctx, &mut line) {
             line.push('\n');
             out.write_all(line.as_bytes()).map_err(DumpError::Io)?;
             stats.printed += 1;

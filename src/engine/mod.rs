@@ -1,0 +1,295 @@
+//! The rule engine: a loaded rule set compiled into programs over one shared
+//! field table, indexed by event type (an event is tested only against the
+//! enabled rules whose event types contain its type), alerts in rule order.
+//! [`replay`] drives it over a capture with any number of worker threads.
+
+pub mod filter;
+pub mod live;
+pub mod output;
+pub mod replay;
+pub mod summary;
+
+use std::fmt;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use crate::event::render;
+use crate::event::schema::EF_DROP_SIMPLE_CONS;
+use crate::event::table::{id, EVENT_MAX};
+use crate::event::view::EventView;
+use crate::filter::compile::{self, FieldId, FieldTable, Node};
+use crate::filter::eval::{eval, Fields, Lazy, Record, Scratch};
+use crate::filter::fields::Ctx;
+use crate::output::alert::{Alert, Priority};
+use crate::rules::diag::Location;
+use crate::rules::CompiledRule;
+use output::OutputFormat;
+
+/// Which rules run and which alerts pass.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Host name put in alerts.
+    pub hostname: String,
+    /// Least severe priority that raises alerts (`-o priority=`).
+    pub min_priority: Priority,
+    /// Evaluate every event (`-A`); otherwise events flagged as of no
+    /// interest to simple consumers are skipped, as Falco does.
+    pub all_events: bool,
+    /// Rules whose names contain any of these are disabled (`-D`).
+    pub disabled: Vec<String>,
+    /// When not empty, only rules with one of these tags run (`-t`).
+    pub run_tags: Vec<String>,
+    /// Rules with any of these tags are disabled (`-T`).
+    pub disable_tags: Vec<String>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            hostname: String::new(),
+            min_priority: Priority::Debug,
+            all_events: false,
+            disabled: Vec::new(),
+            run_tags: Vec::new(),
+            disable_tags: Vec::new(),
+        }
+    }
+}
+
+/// A rule that does not compile into a program.
+#[derive(Debug, Clone)]
+pub struct RuleError {
+    /// The rule's name.
+    pub rule: String,
+    /// Where the rule is defined.
+    pub location: Location,
+    /// The compile error (its span is an offset in the expanded condition).
+    pub error: compile::Error,
+}
+
+impl fmt::Display for RuleError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: rule '{}': {}",
+            self.location.file, self.location.line, self.location.col, self.rule, self.error.kind
+        )
+    }
+}
+
+impl std::error::Error for RuleError {}
+
+/// One compiled rule.
+#[derive(Debug)]
+pub struct Rule {
+    /// Name.
+    pub name: String,
+    /// Priority.
+    pub priority: Priority,
+    /// Tags.
+    pub tags: Vec<String>,
+    /// Event source.
+    pub source: String,
+    /// The condition program.
+    pub cond: Node,
+    /// The output format.
+    pub output: OutputFormat,
+}
+
+/// The rules one event type is tested against, and the fields they read
+/// (condition and output), in rule order.
+#[derive(Debug, Default)]
+pub struct Candidates {
+    /// Rule indexes, ascending.
+    pub rules: Vec<u32>,
+    /// Every field the rules read, each once.
+    pub fields: Vec<FieldId>,
+}
+
+/// The compiled rule set.
+#[derive(Debug)]
+pub struct Engine {
+    rules: Vec<Rule>,
+    table: FieldTable,
+    by_type: Vec<Arc<Candidates>>,
+    by_syscall: Vec<Arc<Candidates>>,
+    unknown: Arc<Candidates>,
+    none: Arc<Candidates>,
+    opts: Options,
+}
+
+/// How many generic syscall codes get their own index entry.
+const SYSCALL_CODES: u64 = 1024;
+
+impl Engine {
+    /// Compiles the enabled rules of `rules` that `opts` selects; every
+    /// rule error is collected.
+    pub fn new(rules: &[CompiledRule], opts: Options) -> Result<Engine, Vec<RuleError>> {
+        let mut table = FieldTable::default();
+        let mut out = Vec::new();
+        let mut types = Vec::new();
+        let mut errors = Vec::new();
+        for r in rules.iter().filter(|r| selected(r, &opts)) {
+            let cond = match compile::compile(&r.condition, &mut table) {
+                Ok(c) => c,
+                Err(es) => {
+                    errors.extend(es.into_iter().map(|error| RuleError {
+                        rule: r.name.clone(),
+                        location: r.location.clone(),
+                        error,
+                    }));
+                    continue;
+                }
+            };
+            let priority = Priority::from_str(r.priority.as_str()).unwrap_or(Priority::Debug);
+            if !priority.passes(opts.min_priority) {
+                continue;
+            }
+            out.push(Rule {
+                name: r.name.clone(),
+                priority,
+                tags: r.tags.clone(),
+                source: r.source.clone(),
+                cond,
+                output: OutputFormat::new(&r.output, &mut table),
+            });
+            types.push(r.evttypes.clone());
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let index = |name: &str| {
+            let rules: Vec<u32> = (0..out.len() as u32)
+                .filter(|i| types[*i as usize].contains(name))
+                .collect();
+            let mut fields = Vec::new();
+            let mut seen = vec![false; table.len()];
+            for &i in &rules {
+                let r = &out[i as usize];
+                let mut add = |f: FieldId| {
+                    if !std::mem::replace(&mut seen[f as usize], true) {
+                        fields.push(f);
+                    }
+                };
+                r.cond.for_each_field(&mut add);
+                r.output.fields().iter().for_each(|f| add(*f));
+            }
+            Arc::new(Candidates { rules, fields })
+        };
+        let by_type = (0..EVENT_MAX)
+            .map(|ty| {
+                let name = crate::event::schema::info(ty).map_or("<unknown>", |i| i.name);
+                index(name)
+            })
+            .collect();
+        let by_syscall = (0..SYSCALL_CODES)
+            .map(|c| index(render::syscall_name(c).unwrap_or("<unknown>")))
+            .collect();
+        let unknown = index("<unknown>");
+        Ok(Engine {
+            rules: out,
+            table,
+            by_type,
+            by_syscall,
+            unknown,
+            none: Arc::default(),
+            opts,
+        })
+    }
+
+    /// The compiled rules, in order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The field table.
+    pub fn table(&self) -> &FieldTable {
+        &self.table
+    }
+
+    /// The options.
+    pub fn options(&self) -> &Options {
+        &self.opts
+    }
+
+    /// The rules `e` is tested against (none for events skipped without
+    /// `-A`).
+    pub fn candidates(&self, e: &EventView<'_>) -> &Arc<Candidates> {
+        let ty = e.event_type();
+        if !self.opts.all_events && e.info().is_some_and(|i| i.flags & EF_DROP_SIMPLE_CONS != 0) {
+            return &self.none;
+        }
+        if ty == id::GENERIC_E || ty == id::GENERIC_X {
+            let code = e.param(0).and_then(crate::event::params::uint);
+            return match code {
+                Some(c) if c < SYSCALL_CODES => &self.by_syscall[c as usize],
+                _ => &self.unknown,
+            };
+        }
+        self.by_type.get(ty as usize).unwrap_or(&self.unknown)
+    }
+
+    /// Tests the candidate rules with field values from `fields`; each
+    /// match becomes an alert passed to `emit`, in rule order.
+    pub fn run<F: Fields>(
+        &self,
+        cands: &Candidates,
+        fields: &mut F,
+        scratch: &mut Scratch,
+        time_ns: u64,
+        emit: &mut dyn FnMut(Alert),
+    ) {
+        for &i in &cands.rules {
+            let r = &self.rules[i as usize];
+            if eval(&r.cond, fields, scratch) {
+                emit(self.alert(r, fields, time_ns));
+            }
+        }
+    }
+
+    fn alert<F: Fields>(&self, r: &Rule, fields: &mut F, time_ns: u64) -> Alert {
+        let (output, output_fields) = r.output.render(&self.table, fields, time_ns);
+        Alert {
+            time_ns,
+            rule: r.name.clone(),
+            priority: r.priority,
+            source: r.source.clone(),
+            hostname: self.opts.hostname.clone(),
+            output,
+            output_fields,
+            tags: r.tags.clone(),
+        }
+    }
+
+    /// Evaluates one event in place, extracting fields on demand.
+    pub fn process_ctx(
+        &self,
+        ctx: &Ctx<'_>,
+        rec: &mut Record,
+        scratch: &mut Scratch,
+        emit: &mut dyn FnMut(Alert),
+    ) {
+        let cands = self.candidates(ctx.evt);
+        if cands.rules.is_empty() {
+            return;
+        }
+        rec.reset(self.table.len());
+        let mut lazy = Lazy {
+            rec,
+            table: &self.table,
+            ctx,
+        };
+        self.run(cands, &mut lazy, scratch, ctx.evt.ts(), emit);
+    }
+}
+
+/// Whether `-D`, `-t` and `-T` leave the rule enabled.
+fn selected(r: &CompiledRule, o: &Options) -> bool {
+    if !r.enabled || o.disabled.iter().any(|d| r.name.contains(d.as_str())) {
+        return false;
+    }
+    if !o.run_tags.is_empty() && !r.tags.iter().any(|t| o.run_tags.contains(t)) {
+        return false;
+    }
+    !r.tags.iter().any(|t| o.disable_tags.contains(t))
+}

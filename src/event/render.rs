@@ -472,7 +472,7 @@ mod tests {
 
     #[test]
     fn renders_like_sysdig() {
-        let long = vec![b'a'; 100];
+        let long = [b'a'; 100];
         let cases: Vec<(u16, Vec<Vec<u8>>, String)> = vec![
             (
                 id::SYSCALL_OPEN_X,

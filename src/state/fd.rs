@@ -252,6 +252,11 @@ impl FdTable {
         true
     }
 
+    /// The descriptor `fd`, mutably.
+    pub fn get_mut(&mut self, fd: i64) -> Option<&mut Fd> {
+        self.fds.get_mut(&fd)
+    }
+
     /// Forgets `fd`.
     pub fn remove(&mut self, fd: i64) -> Option<Fd> {
         self.fds.remove(&fd)

@@ -532,6 +532,38 @@ impl State {
         let res = param_int(e, "res").unwrap_or(0);
         match e.event_type() {
             id::SYSCALL_CLOSE_X if res >= 0 => self.closed = Some((tid, fd)),
+            id::SOCKET_SENDTO_X | id::SOCKET_SENDMSG_X => {
+                // An unconnected socket takes the name of the first tuple it
+                // sends to; an unspecified source address shows as the
+                // destination's.
+                let current = self.fd(tid, fd)?;
+                if !current.name.is_empty() || !matches!(current.ty, FdType::Ipv4 | FdType::Ipv6) {
+                    return None;
+                }
+                let hint = current.l4_hint;
+                let t = self.threads.get(tid)?;
+                let enter = enter_of(t, e.event_type())?;
+                let tuple = enter.param_by_name("tuple").and_then(params::socktuple)?;
+                let name = match tuple {
+                    SockTuple::Inet {
+                        sip,
+                        sport,
+                        dip,
+                        dport,
+                    } => ipv4_tuple(if sip == [0; 4] { dip } else { sip }, sport, dip, dport),
+                    SockTuple::Inet6 {
+                        sip,
+                        sport,
+                        dip,
+                        dport,
+                    } => ipv6_tuple(if sip == [0; 16] { dip } else { sip }, sport, dip, dport),
+                    _ => return None,
+                };
+                if let Some(f) = self.threads.fds_mut(tid).get_mut(fd) {
+                    f.name = name;
+                    f.l4 = hint;
+                }
+            }
             id::SYSCALL_FCHDIR_X if res == 0 => {
                 if let Some(dir) = self.fd(tid, fd).map(|f| f.name.clone()) {
                     self.set_cwd(tid, &dir);

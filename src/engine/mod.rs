@@ -1,6 +1,7 @@
 //! The rule engine: a loaded rule set compiled into programs over one shared
 //! field table, indexed by event type (an event is tested only against the
-//! enabled rules whose event types contain its type), alerts in rule order.
+//! enabled rules whose event types contain its type), in rule order, the
+//! first match raising the event's alert as Falco does.
 //! [`replay`] drives it over a capture with any number of worker threads.
 
 pub mod filter;
@@ -207,6 +208,21 @@ impl Engine {
         &self.table
     }
 
+    /// The fields the rules read that the catalog knows but no extractor
+    /// provides yet (they have no value for any event).
+    pub fn fields_without_extractor(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .table
+            .fields()
+            .iter()
+            .filter(|b| !b.has_extractor())
+            .map(|b| b.display.clone())
+            .collect();
+        v.sort();
+        v.dedup();
+        v
+    }
+
     /// The options.
     pub fn options(&self) -> &Options {
         &self.opts
@@ -229,8 +245,8 @@ impl Engine {
         self.by_type.get(ty as usize).unwrap_or(&self.unknown)
     }
 
-    /// Tests the candidate rules with field values from `fields`; each
-    /// match becomes an alert passed to `emit`, in rule order.
+    /// Tests the candidate rules with field values from `fields`, in rule
+    /// order; the first match becomes an alert passed to `emit`.
     pub fn run<F: Fields>(
         &self,
         cands: &Candidates,
@@ -239,10 +255,13 @@ impl Engine {
         time_ns: u64,
         emit: &mut dyn FnMut(Alert),
     ) {
+        // As Falco, an event raises at most one alert: the first rule in
+        // rule order whose condition holds.
         for &i in &cands.rules {
             let r = &self.rules[i as usize];
             if eval(&r.cond, fields, scratch) {
                 emit(self.alert(r, fields, time_ns));
+                return;
             }
         }
     }

@@ -277,3 +277,41 @@ fn dump_reports_malformed_files_with_offset() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn corrupted_traces_never_panic() {
+    use std::io::Read;
+    let Some(traces) = traces() else { return };
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    for p in &traces {
+        let raw = std::fs::read(p).unwrap();
+        let mut bytes = Vec::new();
+        if raw.starts_with(&[0x1f, 0x8b]) {
+            flate2::read::MultiGzDecoder::new(&raw[..])
+                .read_to_end(&mut bytes)
+                .unwrap();
+        } else {
+            bytes = raw;
+        }
+        for _ in 0..40 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let mut b = bytes.clone();
+            let at = (seed as usize) % b.len();
+            b[at] ^= (seed >> 32) as u8 | 1;
+            let cut = b.len() - (seed >> 40) as usize % 64;
+            let Ok(mut r) = Reader::new("corrupt", &b[..cut]) else {
+                continue;
+            };
+            let mut replay = saker::output::dump::Replay::new(r.metadata());
+            let mut line = String::new();
+            while let Ok(Some(e)) = r.next_event() {
+                if let Some(ctx) = replay.step(&e) {
+                    line.clear();
+                    saker::event::render::args(&e, Some(&ctx), &mut line);
+                }
+            }
+        }
+    }
+}

@@ -42,6 +42,8 @@ pub struct Options {
     pub run_tags: Vec<String>,
     /// Rules with any of these tags are disabled (`-T`).
     pub disable_tags: Vec<String>,
+    /// Every matching rule raises an alert, not only the first.
+    pub all_matches: bool,
 }
 
 impl Default for Options {
@@ -53,6 +55,7 @@ impl Default for Options {
             disabled: Vec::new(),
             run_tags: Vec::new(),
             disable_tags: Vec::new(),
+            all_matches: false,
         }
     }
 }
@@ -256,12 +259,14 @@ impl Engine {
         emit: &mut dyn FnMut(Alert),
     ) {
         // As Falco, an event raises at most one alert: the first rule in
-        // rule order whose condition holds.
+        // rule order whose condition holds (unless `all_matches`).
         for &i in &cands.rules {
             let r = &self.rules[i as usize];
             if eval(&r.cond, fields, scratch) {
                 emit(self.alert(r, fields, time_ns));
-                return;
+                if !self.opts.all_matches {
+                    return;
+                }
             }
         }
     }

@@ -1,36 +1,52 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# make bench: getppid() throughput in one VM boot with no capture, with
-# saker.ko (all syscalls, drained by ringcheck) and, when its source is
-# available, with the reference scap.ko + `sysdig -w /dev/null`; two rounds,
-# the best rate of each as a ratio to the best no-capture rate of the boot.
+# make bench: capture overhead on the traced machine. In one VM boot, the
+# open/read/close/getppid loop (guest/sysloop) runs with no capture, with
+# saker.ko + `saker capture` taking every syscall, with saker.ko + the saker
+# service running the default rules, and with the reference scap.ko +
+# `sysdig -w /dev/null`; two rounds, the best rate of each as a ratio to the
+# best no-capture rate of the same boot.
+#
+# The reference driver comes from Debian's falcosecurity-scap-dkms package,
+# unpacked under build/ (never installed), or from SCAP_SRC.
 set -u
 . "$(dirname "$0")/lib.sh"
 
+SAKER=${SAKER:-$VM_ROOT/target/release/saker}
 vm_require_tools
 vm_find_kernel
 vm_build_module
+[ -x "$SAKER" ] || vm_die "$SAKER is missing (make agent)"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-# The reference driver: falcosecurity-scap-dkms source (or SCAP_SRC).
-scap_src=${SCAP_SRC:-$(ls -d /usr/src/scap-* 2>/dev/null | tail -1)}
-extra=
+scap_src=${SCAP_SRC:-}
+if [ -z "$scap_src" ]; then
+	cache="$VM_ROOT/build/scap-dkms"
+	if [ ! -d "$cache/usr/src" ]; then
+		mkdir -p "$cache"
+		(cd "$cache" && apt-get download falcosecurity-scap-dkms >/dev/null 2>&1 &&
+			dpkg -x falcosecurity-scap-dkms_*.deb .) ||
+			echo "bench: cannot fetch falcosecurity-scap-dkms; the reference is skipped"
+	fi
+	scap_src=$(ls -d "$cache"/usr/src/scap-* 2>/dev/null | tail -1)
+fi
+extra="$VM_ROOT/tests/vm/bench.yaml=/bench.yaml $VM_ROOT/rules/saker_rules.yaml=/saker_rules.yaml"
 if [ -n "$scap_src" ] && [ -f "$scap_src/Makefile" ] && command -v sysdig >/dev/null 2>&1; then
 	cp -r "$scap_src" "$work/scap"
 	if make -s -C "$work/scap" KERNELDIR="$VM_KDIR" >"$work/scap.log" 2>&1; then
-		extra="$work/scap/scap.ko $(command -v sysdig)"
+		extra="$extra $work/scap/scap.ko $(command -v sysdig)"
 	else
-		echo "bench: building the reference scap.ko failed (see below); skipping it"
+		echo "bench: building the reference scap.ko failed; skipping it"
 		tail -5 "$work/scap.log"
 	fi
 else
-	echo "bench: no reference driver source (install falcosecurity-scap-dkms or set SCAP_SRC); skipping scap.ko"
+	echo "bench: no reference driver source or no sysdig; skipping scap.ko"
 fi
 
-VM_EXTRA=$extra vm_build_initramfs "$work/initrd.gz" "$VM_DIR/guest/bench.sh" ""
-vm_boot "$work/initrd.gz" "$work/console.log" "$work/results.txt" 600
+VM_EXTRA=$extra vm_build_initramfs "$work/initrd.gz" "$VM_DIR/guest/bench.sh" "$SAKER"
+vm_boot "$work/initrd.gz" "$work/console.log" "$work/results.txt" 900
 tr -d '\r' <"$work/console.log" | grep -o 'BENCH .*' >"$work/bench.txt"
 if ! grep -q '^BENCH none ' "$work/bench.txt"; then
 	echo "bench: no result from the guest; console tail:"
@@ -39,9 +55,14 @@ if ! grep -q '^BENCH none ' "$work/bench.txt"; then
 fi
 cat "$work/bench.txt"
 # Best rate of each configuration over the rounds, as a ratio to the best
-# no-capture rate of the same boot.
-awk '$1 == "BENCH" { if ($3 > best[$2]) best[$2] = $3; if (!($2 in seen)) { seen[$2] = 1; order[n++] = $2 } }
+# no-capture rate of the same boot; drops are summed over the rounds.
+awk '$1 == "BENCH" {
+	if ($3 > best[$2]) best[$2] = $3
+	if ($4 != "-") drops[$2] += $4; else drops[$2] = "-"
+	if (!($2 in seen)) { seen[$2] = 1; order[n++] = $2 }
+}
 END {
 	for (i = 0; i < n; i++)
-		printf "bench: %-13s %10d syscalls/s  ratio %.3f\n", order[i], best[order[i]], best[order[i]] / best["none"]
+		printf "bench: %-12s %9d loops/s  ratio %.3f  drops %s\n", order[i], best[order[i]],
+			best[order[i]] / best["none"], drops[order[i]]
 }' "$work/bench.txt"

@@ -101,10 +101,12 @@ vm_build_initramfs() {
 	if [ -n "$agent" ]; then
 		vm_copy_program "$root" "$agent" /usr/bin/saker
 	fi
-	# VM_EXTRA: more files; *.ko go to /, programs (with their libraries) to /usr/bin.
+	# VM_EXTRA: more files; *.ko go to /, SRC=DEST copies a plain file to
+	# DEST, programs (with their libraries) go to /usr/bin.
 	for f in ${VM_EXTRA:-}; do
 		case "$f" in
 		*.ko) cp "$f" "$root/" ;;
+		*=*) cp "${f%%=*}" "$root${f#*=}" ;;
 		*) vm_copy_program "$root" "$f" "/usr/bin/$(basename "$f")" ;;
 		esac
 	done

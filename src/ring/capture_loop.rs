@@ -2,6 +2,8 @@
 //! told to stop, disable, drain what is left, and count what was written and
 //! dropped.
 
+use std::time::Duration;
+
 use super::mapping::CpuCounters;
 use super::merge::Merger;
 use super::session::{Backoff, Session};
@@ -9,7 +11,12 @@ use super::Error;
 use crate::sys::Device;
 
 /// Wait after the disable before the final drain.
-const SETTLE: std::time::Duration = std::time::Duration::from_millis(2);
+const SETTLE: Duration = Duration::from_millis(2);
+
+/// How long a record may take from its stamp to its publication (a clone or
+/// execve exit fills for a while; milliseconds under emulation): records of
+/// other CPUs stamped later wait this long while a ring is empty.
+const REORDER_WINDOW: Duration = Duration::from_millis(20);
 
 /// Most ring snapshots read after capture is disabled.
 const DRAIN_ROUNDS: u32 = 64;
@@ -78,6 +85,7 @@ where
 {
     let mut sum = Summary::default();
     let mut backoff = Backoff::default();
+    session.merger().set_reorder_window(REORDER_WINDOW);
     session.enable()?;
     let looped = (|| {
         while !stop() {
@@ -98,6 +106,7 @@ where
     // Probes that saw capture enabled just before the disable may still be
     // writing; give them a moment to publish.
     std::thread::sleep(SETTLE);
+    session.merger().set_reorder_window(Duration::ZERO);
     // Bounded: a producer that kept writing after the disable must not keep
     // the capture from finishing.
     for _ in 0..DRAIN_ROUNDS {

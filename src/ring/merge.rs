@@ -2,9 +2,26 @@
 //! snapshots every ring's head; records up to those heads come out ordered by
 //! header timestamp, ties going to the lower CPU (and, within a CPU, in ring
 //! order), so equal timestamps keep a stable order.
+//!
+//! A round ends early when a CPU that had records runs out while others still
+//! have some: that CPU may meanwhile have published records older than the
+//! others' remaining ones, and the next refill lets them take their place.
+//!
+//! Records are stamped when their probe starts and published when it ends, so
+//! a CPU with nothing published may still be filling an older record. With a
+//! reorder window W, a refill that finds some ring empty at real time R holds
+//! back records stamped after R - W until a later refill.
 
 use super::reader::CpuReader;
 use super::{CpuCounters, Result};
+
+/// CLOCK_REALTIME in nanoseconds, the clock of record timestamps.
+fn realtime_ns() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+        .unwrap_or(0)
+}
 
 /// One record handed out by the merger, borrowed from the ring mapping.
 #[derive(Debug, Clone, Copy)]
@@ -23,6 +40,12 @@ pub struct Merger {
     readers: Vec<CpuReader>,
     /// Bytes read from one ring after which its tail is stored mid-batch.
     release_threshold: u64,
+    /// A CPU ran out of records before the others: wait for a refill.
+    round_over: bool,
+    /// Longest time between a record's stamp and its publication, ns.
+    window_ns: u64,
+    /// Records stamped after this wait for a later refill.
+    cap: u64,
 }
 
 impl Merger {
@@ -36,6 +59,9 @@ impl Merger {
         Merger {
             readers,
             release_threshold: (ring / 4).max(1),
+            round_over: false,
+            window_ns: 0,
+            cap: u64::MAX,
         }
     }
 
@@ -56,11 +82,29 @@ impl Merger {
     /// Releases what was read and loads every ring's head. Returns the bytes
     /// now waiting across all CPUs; zero means every ring was empty.
     pub fn refill(&mut self) -> Result<u64> {
+        self.round_over = false;
         let mut total = 0;
+        let mut some_empty = false;
         for r in &mut self.readers {
-            total += r.refill()?;
+            let n = r.refill()?;
+            some_empty |= n == 0;
+            total += n;
         }
+        self.cap = if some_empty && self.window_ns > 0 && total > 0 {
+            realtime_ns().saturating_sub(self.window_ns)
+        } else {
+            u64::MAX
+        };
         Ok(total)
+    }
+
+    /// Sets the reorder window (see the module documentation); zero, the
+    /// default, turns it off, as before a final drain.
+    pub fn set_reorder_window(&mut self, window: std::time::Duration) {
+        self.window_ns = u64::try_from(window.as_nanos()).unwrap_or(u64::MAX);
+        if self.window_ns == 0 {
+            self.cap = u64::MAX;
+        }
     }
 
     /// Stores every ring's tail up to what was read.
@@ -71,8 +115,12 @@ impl Merger {
     }
 
     /// The next record in timestamp order among those published at the last
-    /// refill, or `None` when they are all read.
+    /// refill, or `None` when they are all read or the round ended early
+    /// (see the module documentation); refill then.
     pub fn next_event(&mut self) -> Result<Option<Event<'_>>> {
+        if self.round_over {
+            return Ok(None);
+        }
         let mut best: Option<(usize, u64)> = None;
         for (i, r) in self.readers.iter_mut().enumerate() {
             // The previous event's borrow has ended: bytes before the
@@ -87,6 +135,16 @@ impl Merger {
         let Some((i, ts)) = best else {
             return Ok(None);
         };
+        if ts > self.cap {
+            return Ok(None);
+        }
+        if self.readers[i].pending_after_front() == 0 {
+            self.round_over = self
+                .readers
+                .iter()
+                .enumerate()
+                .any(|(j, o)| j != i && o.pending() > 0);
+        }
         let r = &mut self.readers[i];
         let cpu = u16::try_from(r.cpu()).unwrap_or(u16::MAX);
         Ok(r.next_record()?.map(|data| Event { cpu, ts, data }))
@@ -103,13 +161,18 @@ mod tests {
     use super::super::fake::{event, event_of_len, FakeDevice};
     use super::super::Session;
 
-    /// Drains one refill's worth of merged events as (cpu, ts, tag byte).
+    /// Drains what the merger lets out, as (cpu, ts, tag byte), over as
+    /// many refills as it takes (bounded: held records stay held).
     fn drain(s: &mut Session<FakeDevice>) -> Vec<(u16, u64, u8)> {
         let m = s.merger();
-        m.refill().unwrap();
         let mut out = Vec::new();
-        while let Some(e) = m.next_event().unwrap() {
-            out.push((e.cpu, e.ts, e.data[e.data.len() - 1]));
+        for _ in 0..100 {
+            if m.refill().unwrap() == 0 {
+                break;
+            }
+            while let Some(e) = m.next_event().unwrap() {
+                out.push((e.cpu, e.ts, e.data[e.data.len() - 1]));
+            }
         }
         out
     }
@@ -149,6 +212,53 @@ mod tests {
         for c in &s.device().cpus {
             assert_eq!(c.tail(), c.head());
         }
+    }
+
+    #[test]
+    fn a_cpu_running_dry_ends_the_round() {
+        let mut s = Session::new(FakeDevice::new(2, 4096)).unwrap();
+        for (cpu, ts) in [(0, 10), (0, 30), (1, 20), (1, 40), (1, 50)] {
+            assert!(s.device().cpus[cpu].push(&event(ts, 1, 4, &[&[ts as u8]])));
+        }
+        let m = s.merger();
+        m.refill().unwrap();
+        let mut got = Vec::new();
+        while let Some(e) = m.next_event().unwrap() {
+            got.push(e.ts);
+        }
+        // CPU 0 ran dry while CPU 1 still had 40 and 50.
+        assert_eq!(got, [10, 20, 30]);
+        // CPU 0 publishes a record stamped before CPU 1's remaining ones.
+        assert!(s.device().cpus[0].push(&event(35, 1, 4, &[&[35]])));
+        let rest: Vec<u64> = drain(&mut s).into_iter().map(|(_, ts, _)| ts).collect();
+        assert_eq!(rest, [35, 40, 50]);
+    }
+
+    #[test]
+    fn the_reorder_window_holds_records_while_a_ring_is_empty() {
+        let mut s = Session::new(FakeDevice::new(2, 4096)).unwrap();
+        let now = super::realtime_ns();
+        let hour = 3_600_000_000_000;
+        let d = s.device();
+        assert!(d.cpus[0].push(&event(now - hour, 1, 4, &[&[1]])));
+        assert!(d.cpus[0].push(&event(now + hour, 1, 4, &[&[2]])));
+        let m = s.merger();
+        m.set_reorder_window(std::time::Duration::from_millis(10));
+        let mut got = Vec::new();
+        for _ in 0..3 {
+            m.refill().unwrap();
+            while let Some(e) = m.next_event().unwrap() {
+                got.push(e.data[e.data.len() - 1]);
+            }
+        }
+        // CPU 1 is empty: the record stamped in the future waits.
+        assert_eq!(got, [1]);
+        // Once CPU 1 has a record, its stamp bounds what may go out.
+        assert!(s.device().cpus[1].push(&event(now + 2 * hour, 1, 4, &[&[3]])));
+        assert_eq!(drain(&mut s), [(0, now + hour, 2)]);
+        // Off: everything goes.
+        s.merger().set_reorder_window(std::time::Duration::ZERO);
+        assert_eq!(drain(&mut s), [(1, now + 2 * hour, 3)]);
     }
 
     #[test]
@@ -218,11 +328,12 @@ mod tests {
                 assert!(s.device().cpus[cpu].push(&event_of_len(next_ts, len, 1)));
             }
             let m = s.merger();
-            m.refill().unwrap();
-            while let Some(e) = m.next_event().unwrap() {
-                assert!(e.ts > last, "ts {} after {last}", e.ts);
-                last = e.ts;
-                n += 1;
+            while m.refill().unwrap() > 0 {
+                while let Some(e) = m.next_event().unwrap() {
+                    assert!(e.ts > last, "ts {} after {last}", e.ts);
+                    last = e.ts;
+                    n += 1;
+                }
             }
         }
         assert_eq!(n, ROUNDS * PER_ROUND * CPUS as u64);

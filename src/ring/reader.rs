@@ -58,6 +58,15 @@ impl CpuReader {
         self.head - self.pos
     }
 
+    /// Bytes that will be pending once the record at the front (validated by
+    /// [`peek_ts`](CpuReader::peek_ts)) is read; `pending()` if none is.
+    pub fn pending_after_front(&self) -> u64 {
+        match self.front {
+            Some(f) => self.pending().saturating_sub(record_size(f.len as u64)),
+            None => self.pending(),
+        }
+    }
+
     /// Gives every record read so far back to the producer, then loads the
     /// producer position again. Returns the bytes now waiting to be read.
     pub fn refill(&mut self) -> Result<u64> {

@@ -170,21 +170,36 @@ pub fn escape_buf(b: &[u8], out: &mut String) {
     }
 }
 
-fn flags(v: u64, names: &[(&str, u32)], out: &mut String) {
+fn flags(v: u64, names: &[(&str, u32)], only: bool, out: &mut String) {
+    let start = out.len();
     let _ = write!(out, "{v}");
     let init = v as u32;
     let mut rest = init;
-    let mut first = true;
-    let start = out.len();
+    let mut matched = String::new();
     for &(name, val) in names {
         if (val == 0 && init == 0) || (val != 0 && rest & val == val && rest != 0) {
-            out.push_str(if first { "(" } else { "|" });
-            out.push_str(name);
-            first = false;
+            if !matched.is_empty() {
+                matched.push('|');
+            }
+            matched.push_str(name);
             rest &= !val;
         }
     }
-    if out.len() > start {
+    if !matched.is_empty() {
+        attach(out, start, only, format_args!("{matched}"));
+    }
+}
+
+/// Appends the resolved form of the value written since `start`: as
+/// `(text)` after it, or in its place when only the resolved form is wanted
+/// (`%evt.arg.NAME`).
+fn attach(out: &mut String, start: usize, only: bool, text: std::fmt::Arguments<'_>) {
+    if only {
+        out.truncate(start);
+        let _ = out.write_fmt(text);
+    } else {
+        out.push('(');
+        let _ = out.write_fmt(text);
         out.push(')');
     }
 }
@@ -237,8 +252,19 @@ fn tuple(t: SockTuple<'_>, out: &mut String) {
     };
 }
 
-/// Appends the rendering of parameter `i` of `e`.
+/// Appends the rendering of parameter `i` of `e` as `evt.args` shows it:
+/// the value, then its resolved form in parentheses (`3(<f>/etc/passwd)`).
 pub fn param(e: &EventView<'_>, i: usize, res: Option<&dyn Resolve>, out: &mut String) {
+    param_as(e, i, res, false, out);
+}
+
+/// Appends parameter `i` of `e` as `%evt.arg.NAME` shows it: the resolved
+/// form alone when there is one (`<f>/etc/passwd`, `ENOENT`, `O_RDONLY`).
+pub fn param_resolved(e: &EventView<'_>, i: usize, res: Option<&dyn Resolve>, out: &mut String) {
+    param_as(e, i, res, true, out);
+}
+
+fn param_as(e: &EventView<'_>, i: usize, res: Option<&dyn Resolve>, only: bool, out: &mut String) {
     let (Some(info), Some(b)) = (e.info(), e.param(i)) else {
         return;
     };
@@ -253,11 +279,19 @@ pub fn param(e: &EventView<'_>, i: usize, res: Option<&dyn Resolve>, out: &mut S
             fmt: PrintFmt::Dec,
             names: None,
         });
-    typed(p.ty, pp, b, res, out);
+    typed(p.ty, pp, b, res, only, out);
 }
 
-fn typed(ty: ParamType, pp: ParamPrint, b: &[u8], res: Option<&dyn Resolve>, out: &mut String) {
+fn typed(
+    ty: ParamType,
+    pp: ParamPrint,
+    b: &[u8],
+    res: Option<&dyn Resolve>,
+    only: bool,
+    out: &mut String,
+) {
     use ParamType as P;
+    let start = out.len();
     if b.is_empty() {
         if matches!(ty, P::Socktuple | P::Sockaddr) {
             out.push_str("NULL");
@@ -270,7 +304,7 @@ fn typed(ty: ParamType, pp: ParamPrint, b: &[u8], res: Option<&dyn Resolve>, out
             let _ = write!(out, "{v}");
             if v < 0 {
                 if let Some(n) = errno_name(v) {
-                    let _ = write!(out, "({n})");
+                    attach(out, start, only, format_args!("{n}"));
                 }
             }
         }
@@ -279,20 +313,20 @@ fn typed(ty: ParamType, pp: ParamPrint, b: &[u8], res: Option<&dyn Resolve>, out
             let _ = write!(out, "{v}");
             if v < 0 {
                 if let Some(n) = errno_name(v) {
-                    let _ = write!(out, "({n})");
+                    attach(out, start, only, format_args!("{n}"));
                 }
             } else if let Some((c, l4, name)) = res.and_then(|r| r.fd(v)) {
-                let _ = match l4 {
-                    Some(l) => write!(out, "(<{c}{l}>{name})"),
-                    None => write!(out, "(<{c}>{name})"),
-                };
+                match l4 {
+                    Some(l) => attach(out, start, only, format_args!("<{c}{l}>{name}")),
+                    None => attach(out, start, only, format_args!("<{c}>{name}")),
+                }
             }
         }
         P::Pid => {
             let v = params::int(b).unwrap_or(0);
             let _ = write!(out, "{v}");
             if let Some(c) = res.and_then(|r| r.comm(v)) {
-                let _ = write!(out, "({c})");
+                attach(out, start, only, format_args!("{c}"));
             }
         }
         P::Int16 | P::Int32 | P::Int64 => {
@@ -301,7 +335,7 @@ fn typed(ty: ParamType, pp: ParamPrint, b: &[u8], res: Option<&dyn Resolve>, out
         P::Flags8 | P::Flags16 | P::Flags32 | P::Mode => {
             let v = params::uint(b).unwrap_or(0);
             match pp.names {
-                Some(n) => flags(v, n, out),
+                Some(n) => flags(v, n, only, out),
                 None => number(v, false, pp.fmt, out),
             }
         }
@@ -309,17 +343,12 @@ fn typed(ty: ParamType, pp: ParamPrint, b: &[u8], res: Option<&dyn Resolve>, out
             let v = params::uint(b).unwrap_or(0);
             let _ = write!(out, "{v}");
             if let Some(n) = signal_name(v) {
-                let _ = write!(out, "({n})");
+                attach(out, start, only, format_args!("{n}"));
             }
         }
         P::Syscallid => {
             let v = params::uint(b).unwrap_or(0);
-            match syscall_name(v) {
-                Some(n) => out.push_str(n),
-                None => {
-                    let _ = write!(out, "{v}");
-                }
-            }
+            out.push_str(syscall_name(v).unwrap_or("<unknown>"));
         }
         // sysdig prints 64-bit unsigned decimals as signed.
         P::Uint64 => number(params::uint(b).unwrap_or(0), true, pp.fmt, out),
@@ -334,7 +363,7 @@ fn typed(ty: ParamType, pp: ParamPrint, b: &[u8], res: Option<&dyn Resolve>, out
                 }
             });
             if let Some(n) = name {
-                let _ = write!(out, "({n})");
+                attach(out, start, only, format_args!("{n}"));
             }
         }
         P::Uint8 | P::Uint16 | P::Uint32 | P::Sigset => {
@@ -342,7 +371,8 @@ fn typed(ty: ParamType, pp: ParamPrint, b: &[u8], res: Option<&dyn Resolve>, out
         }
         P::Reltime => {
             let v = params::uint(b).unwrap_or(0);
-            let _ = write!(out, "{v}({}s)", v as f64 / 1e9);
+            let _ = write!(out, "{v}");
+            attach(out, start, only, format_args!("{}s", v as f64 / 1e9));
         }
         P::Charbuf => out.push_str(&String::from_utf8_lossy(params::str_bytes(b))),
         P::Fspath | P::Fsrelpath => {
@@ -350,7 +380,8 @@ fn typed(ty: ParamType, pp: ParamPrint, b: &[u8], res: Option<&dyn Resolve>, out
             out.push_str(&s);
             if !s.starts_with('/') {
                 if let Some(cwd) = res.and_then(|r| r.cwd()) {
-                    let _ = write!(out, "({})", crate::state::update::resolve_path(cwd, &s));
+                    let full = crate::state::update::resolve_path(cwd, &s);
+                    attach(out, start, only, format_args!("{full}"));
                 }
             }
         }
@@ -382,7 +413,7 @@ fn typed(ty: ParamType, pp: ParamPrint, b: &[u8], res: Option<&dyn Resolve>, out
             // Dynamic parameters carry their sub-type index first.
             let v = &b[1..];
             match (b[0], v.len()) {
-                (1, 8) => typed(P::Errno, pp, v, res, out),
+                (1, 8) => typed(P::Errno, pp, v, res, only, out),
                 (2, 4) | (3, 8) | (4, 8) => {
                     number(params::uint(v).unwrap_or(0), false, PrintFmt::Dec, out)
                 }

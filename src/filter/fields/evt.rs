@@ -136,7 +136,7 @@ fn arg(c: &Ctx<'_>, a: &str, out: &mut String) -> bool {
             None => return false,
         },
     };
-    render::param(c.evt, i, Some(c), out);
+    render::param_resolved(c.evt, i, Some(c), out);
     true
 }
 

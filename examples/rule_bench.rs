@@ -73,6 +73,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    let missing = engine.fields_without_extractor();
+    println!(
+        "{} fields the rules read have no extractor yet (no value): {}",
+        missing.len(),
+        missing.join(" ")
+    );
     let mut per_run = 0;
     let mut rates = Vec::new();
     for workers in [1, 2] {

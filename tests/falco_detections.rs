@@ -133,7 +133,7 @@ fn run_inner(dir: &Path, case: &Case, trace: &Path, missing: &mut Vec<String>) -
         *by_rule.entry(a.rule.as_str()).or_default() += 1;
     }
     let detect = flag(case, "detect");
-    if detect != !alerts.is_empty() {
+    if detect == alerts.is_empty() {
         problems.push(format!("detect: {detect}, got {by_rule:?}"));
     }
     for level in case.strings("detect_level").iter().filter(|_| detect) {

@@ -317,3 +317,6 @@ fn selected(r: &CompiledRule, o: &Options) -> bool {
     }
     !r.tags.iter().any(|t| o.disable_tags.contains(t))
 }
+
+#[cfg(test)]
+mod tests;

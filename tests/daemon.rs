@@ -176,7 +176,6 @@ fn runs_a_capture_file_to_its_end_and_cleans_up() {
             cfg.display()
         ),
         format!("Parsed rules from file {RULES}"),
-        "this build has no rule evaluation engine".to_string(),
         "saker stopped after 143 events".to_string(),
     ] {
         assert!(log.contains(&line), "{line:?} not in\n{log}");

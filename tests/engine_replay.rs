@@ -170,3 +170,41 @@ fn dump_filter_prints_what_sysdig_prints() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("column 12"));
 }
+
+/// Falco's own expected output on `cat_write` with ISO times, as text
+/// (`stdout_output_strict`) and as JSON (`stdout_output_json_strict`,
+/// compared as values; saker adds the host name).
+#[test]
+fn replay_output_matches_falco_files() {
+    let suite = traces().join("../falco-tests-0.31.1");
+    let trace = traces().join("falco__cat_write.scap");
+    if !suite.is_dir() || !trace.is_file() {
+        println!("skipped: the Falco suite or its capture is absent");
+        return;
+    }
+    let rules = suite.join("rules/single_rule.yaml");
+    let (r, t) = (rules.to_str().unwrap(), trace.to_str().unwrap());
+    let iso = "time_format_iso_8601=true";
+    let text = saker(&["-r", r, "-e", t, "-o", iso]);
+    let want = std::fs::read_to_string(suite.join("output_files/single_rule_with_cat_write.txt"))
+        .expect("expected text");
+    assert_eq!(
+        String::from_utf8_lossy(&text.stdout).trim_end(),
+        want.trim_end()
+    );
+    let tagged = suite.join("rules/single_rule_with_tags.yaml");
+    let r = tagged.to_str().unwrap();
+    let json = saker(&["-r", r, "-e", t, "-o", iso, "-o", "json_output=true"]);
+    let want = std::fs::read_to_string(suite.join("output_files/single_rule_with_cat_write.json"))
+        .expect("expected json");
+    let got = String::from_utf8_lossy(&json.stdout);
+    assert_eq!(got.lines().count(), want.lines().count());
+    for (g, w) in got.lines().zip(want.lines()) {
+        let mut g: serde_json::Value = serde_json::from_str(g).expect("our json");
+        let w: serde_json::Value = serde_json::from_str(w).expect("falco json");
+        if let Some(m) = g.as_object_mut() {
+            m.remove("hostname");
+        }
+        assert_eq!(g, w);
+    }
+}

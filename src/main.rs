@@ -186,7 +186,7 @@ fn run_dump(file: &std::path::Path, format: Option<&str>, filter: Option<&str>) 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
     let mut keep =
-        |c: &saker::filter::fields::Ctx<'_>| filter.as_mut().map_or(true, |f| f.matches(c));
+        |c: &saker::filter::fields::Ctx<'_>| filter.as_mut().is_none_or(|f| f.matches(c));
     match dump::dump_filtered(&mut reader, &fmt, &mut keep, &mut out) {
         Ok(_) => ExitCode::SUCCESS,
         Err(dump::DumpError::Io(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {

@@ -46,7 +46,7 @@ check_alert() {
 	name=$1
 	shift
 	if wait_for 30 has_alert "$@"; then pass "$name"; else fail "$name"; DIAG=1; fi
-	say "guest: $(alert_line "$@")"
+	l=$(alert_line "$@") && say "guest: alert: ${l#*saker\[*\]: }"
 }
 
 # After a failed alert check: the sensitive reads and the marker reads again

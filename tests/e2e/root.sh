@@ -13,8 +13,7 @@
 
 # Copies the host's headers of kernel $2 (and linux-kbuild) into root $1.
 e2e_copy_host_headers() {
-	r=$1
-	k=$2
+	local r=$1 k=$2 flavour common kb kbuild
 	flavour=${k#*-*-}
 	common=/usr/src/linux-headers-${k%-"$flavour"}-common
 	[ -d "/usr/src/linux-headers-$k" ] && [ -d "$common" ] || return 1
@@ -28,13 +27,12 @@ e2e_copy_host_headers() {
 }
 
 e2e_build_root() {
-	cache=$1
-	k=$2
-	tmp=$cache/root.tmp
+	# First: tests/pkg/root.sh's functions set globals of these names.
+	ensure_root "$PKG_CACHE_DIR" || return 1
+	local cache=$1 k=$2 tmp=$1/root.tmp rc olds
 	rm -rf "$tmp"
 	mkdir -p "$cache"
 	echo "e2e-test: creating the bookworm root for $k in $cache (once)"
-	ensure_root "$PKG_CACHE_DIR" || return 1
 	cp -a "$PKG_CACHE_DIR/root" "$tmp" || return 1
 	cat >"$tmp/etc/apt/sources.list" <<-EOF
 		deb $PKG_MIRROR $PKG_SUITE main

@@ -35,8 +35,8 @@ impl OutputFormat {
             let Ok(id) = table.intern(name, arg) else {
                 continue;
             };
-            if t.offset > at {
-                pieces.push(Piece::Lit(format[at..t.offset].to_string()));
+            if let Some(lit) = format.get(at..t.offset).filter(|l| !l.is_empty()) {
+                pieces.push(Piece::Lit(lit.to_string()));
             }
             pieces.push(Piece::Field(id));
             if !fields.contains(&id) {
@@ -44,8 +44,8 @@ impl OutputFormat {
             }
             at = t.offset + 1 + t.field.len();
         }
-        if at < format.len() {
-            pieces.push(Piece::Lit(format[at..].to_string()));
+        if let Some(lit) = format.get(at..).filter(|l| !l.is_empty()) {
+            pieces.push(Piece::Lit(lit.to_string()));
         }
         OutputFormat { pieces, fields }
     }

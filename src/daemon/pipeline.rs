@@ -164,6 +164,7 @@ fn run(
     mut ev: Box<dyn Evaluator>,
 ) -> Outcome {
     // Live, the daemon's own activity (writing alerts) is not judged.
+    let live = matches!(source, Source::Live(_));
     let own_pid = match source {
         Source::Live(_) => Some(u64::from(std::process::id())),
         Source::File(_) => None,
@@ -196,8 +197,10 @@ fn run(
             report_unmatched(sh, source.set_interest(&w)?);
         }
         match step(&mut source, &mut ev)? {
-            Poll::Idle => backoff.idle(),
-            Poll::Events(_) => backoff.reset(),
+            Poll::Idle => backoff.pace(0),
+            // A file is read as fast as it goes; live rings in batches.
+            Poll::Events(_, waiting) if live => backoff.pace(waiting),
+            Poll::Events(..) => {}
             Poll::End => break,
         }
         if last.elapsed() >= Duration::from_secs(1) {

@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use crate::capture::Reader;
 use crate::event::view::EventView;
 use crate::filter::evttype::EvtTypes;
+use crate::ring::capture_loop::REORDER_WINDOW;
 use crate::ring::session::{open_device, Session};
 use crate::ring::{CpuCounters, Interest};
 use crate::rules::Loaded;
@@ -59,8 +60,9 @@ pub fn wanted_by(rules: &Loaded) -> Wanted {
 /// What one poll found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Poll {
-    /// Events were handed over.
-    Events(u64),
+    /// Events were handed over: how many, and the bytes that were waiting
+    /// in the rings (zero for a capture file).
+    Events(u64, u64),
     /// Nothing waiting.
     Idle,
     /// The source has ended (end of a capture file).
@@ -131,7 +133,8 @@ impl Source {
             SourceSpec::Live { device, ring_bytes } => {
                 ensure_module(device, *ring_bytes)?;
                 let dev = open_device(device).map_err(|e| e.to_string())?;
-                let session = Session::new(dev).map_err(|e| e.to_string())?;
+                let mut session = Session::new(dev).map_err(|e| e.to_string())?;
+                session.merger().set_reorder_window(REORDER_WINDOW);
                 let mut source = Source::Live(Box::new(session));
                 source.set_interest(wanted)?;
                 if let Source::Live(session) = &source {
@@ -186,7 +189,7 @@ impl Source {
                 Ok(if bytes == 0 {
                     Poll::Idle
                 } else {
-                    Poll::Events(n)
+                    Poll::Events(n, bytes)
                 })
             }
             Source::File(reader) => {
@@ -194,11 +197,17 @@ impl Source {
                 while n < FILE_BATCH {
                     match reader.next_event().map_err(|e| e.to_string())? {
                         Some(view) => f(&view),
-                        None => return Ok(if n == 0 { Poll::End } else { Poll::Events(n) }),
+                        None => {
+                            return Ok(if n == 0 {
+                                Poll::End
+                            } else {
+                                Poll::Events(n, 0)
+                            })
+                        }
                     }
                     n += 1;
                 }
-                Ok(Poll::Events(n))
+                Ok(Poll::Events(n, 0))
             }
         }
     }
@@ -211,10 +220,12 @@ impl Source {
         }
     }
 
-    /// Stops live capture (events already in the rings can still be read).
+    /// Stops live capture (events already in the rings can still be read,
+    /// all of them: the reorder window no longer holds any back).
     pub fn stop(&mut self) {
         if let Source::Live(session) = self {
             let _ = session.disable();
+            session.merger().set_reorder_window(Duration::ZERO);
         }
     }
 }
@@ -239,7 +250,7 @@ mod tests {
         loop {
             match src.poll(&mut |_| events += 1).unwrap() {
                 Poll::End => break,
-                Poll::Events(n) => assert!(n > 0),
+                Poll::Events(n, _) => assert!(n > 0),
                 Poll::Idle => panic!("a file is never idle"),
             }
         }

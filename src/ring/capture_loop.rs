@@ -15,8 +15,9 @@ const SETTLE: Duration = Duration::from_millis(2);
 
 /// How long a record may take from its stamp to its publication (a clone or
 /// execve exit fills for a while; milliseconds under emulation): records of
-/// other CPUs stamped later wait this long while a ring is empty.
-const REORDER_WINDOW: Duration = Duration::from_millis(20);
+/// other CPUs stamped later wait this long while a ring is empty. Live
+/// consumers (capture, the service) set it on their merger.
+pub const REORDER_WINDOW: Duration = Duration::from_millis(20);
 
 /// Most ring snapshots read after capture is disabled.
 const DRAIN_ROUNDS: u32 = 64;
@@ -89,13 +90,8 @@ where
     session.enable()?;
     let looped = (|| {
         while !stop() {
-            // Only the capturer's own events (its sleeps) count as idle, or
-            // each sleep would wake the next one at once.
-            if pump(session.merger(), skip_tid, &mut sum, &mut sink)?.1 == 0 {
-                backoff.idle();
-            } else {
-                backoff.reset();
-            }
+            let (waiting, _) = pump(session.merger(), skip_tid, &mut sum, &mut sink)?;
+            backoff.pace(waiting);
         }
         Ok::<(), E>(())
     })();

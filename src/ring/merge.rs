@@ -127,7 +127,7 @@ impl Merger {
             // current position may go back to the producer.
             r.release_if(self.release_threshold);
             if let Some(ts) = r.peek_ts()? {
-                if best.map_or(true, |(_, b)| ts < b) {
+                if best.is_none_or(|(_, b)| ts < b) {
                     best = Some((i, ts));
                 }
             }

@@ -107,7 +107,7 @@ impl RuleSet {
         };
         match item {
             Item::EngineVersion(v, at) => {
-                if self.required_engine.map_or(true, |(old, _)| v > old) {
+                if self.required_engine.is_none_or(|(old, _)| v > old) {
                     self.required_engine = Some((v, at));
                 }
             }

@@ -362,10 +362,9 @@ fn serve(opts: &Options, settings: Settings, log: &Arc<Logger>) -> Result<(), Er
     }
     let ev = evaluator::for_rules(&settings.rules, &host);
     if !ev.raises_alerts() {
-        log.warn(&format!(
-            "this build has no rule evaluation engine: {enabled} rules were loaded and \
-             checked, events are read and state is tracked, but no alerts are raised"
-        ));
+        log.warn(
+            "no rule is enabled: events are read and state is tracked, but no alerts are raised",
+        );
     }
     let mut signals = Signals::new([SIGHUP, SIGUSR1, SIGTERM, SIGINT])
         .map_err(|e| Error::start(format!("installing signal handlers: {e}")))?;

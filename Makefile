@@ -4,7 +4,7 @@ CARGO ?= cargo
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) $(wildcard /usr/src/linux-headers-*-amd64))
 SAKER := target/release/saker
 
-.PHONY: all build agent driver driver-check test unit-test vm-test vm-service-test pkg-test deb rpm bench deps lint clean
+.PHONY: all build agent driver driver-check test unit-test vm-test vm-service-test pkg-test e2e-test deb rpm bench deps lint clean
 
 all: build
 
@@ -33,7 +33,7 @@ lint:
 unit-test:
 	$(CARGO) test --release
 
-test: lint unit-test driver-check vm-test vm-service-test pkg-test
+test: lint unit-test driver-check vm-test vm-service-test pkg-test e2e-test
 
 vm-test: agent driver
 	tests/vm/run.sh
@@ -49,6 +49,11 @@ rpm: agent
 
 pkg-test: agent
 	tests/pkg/run.sh
+
+# The .deb on a Debian bookworm root booted under QEMU: the 2016 story
+# (service start, adduser and /etc/shadow alerts, reload, stop).
+e2e-test: agent
+	tests/e2e/run.sh
 
 bench: agent driver
 	tests/vm/bench.sh

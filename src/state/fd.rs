@@ -95,6 +95,14 @@ pub struct Fd {
     /// The layer-4 protocol a socket will have once connected, from its
     /// socket() type.
     pub l4_hint: u8,
+    /// Whether the process is the server side of this socket (it accepted
+    /// the connection).
+    pub server: bool,
+    /// Whether the socket is connected (by connect, accept, or at capture
+    /// start).
+    pub connected: bool,
+    /// Timestamp of the event that last gave the descriptor its name.
+    pub named_ts: u64,
 }
 
 /// `SCAP_L4_TCP`.
@@ -145,12 +153,17 @@ impl Fd {
             flags: 0,
             l4: 0,
             l4_hint: 0,
+            server: false,
+            connected: false,
+            named_ts: 0,
         }
     }
 
     /// The state entry of a descriptor from a capture's fd list.
     pub fn from_meta(info: &FdInfo) -> Fd {
         let mut l4 = 0;
+        let mut server = false;
+        let mut connected = false;
         let (ty, name, flags) = match &info.kind {
             FdKind::File {
                 name, open_flags, ..
@@ -163,6 +176,8 @@ impl Fd {
                 l4proto,
             } => {
                 l4 = *l4proto;
+                connected = true;
+                server = sport < dport;
                 // Shown client first: the endpoint with the lower port is
                 // taken as the server.
                 let (s, sp, d, dp) = if sport < dport {
@@ -192,6 +207,8 @@ impl Fd {
                 l4proto,
             } => {
                 l4 = *l4proto;
+                connected = true;
+                server = sport < dport;
                 let name = if sport < dport {
                     ipv6_tuple(*dip, *dport, *sip, *sport)
                 } else {
@@ -226,6 +243,9 @@ impl Fd {
             flags,
             l4,
             l4_hint: 0,
+            server,
+            connected,
+            named_ts: 0,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! System state rebuilt from events: threads and processes, their open file
-//! descriptors, and users and groups.
+//! descriptors, users and groups, and containers.
 
+pub mod container;
 pub mod fd;
 pub mod procfs;
 pub mod thread;
@@ -10,8 +11,10 @@ pub mod update;
 mod update_tests;
 
 use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::capture::meta::Metadata;
+use crate::capture::meta::{Interface, Metadata};
+use container::ContainerTable;
 use fd::{Fd, FdTable};
 use thread::{Thread, ThreadTable};
 
@@ -24,6 +27,10 @@ pub struct State {
     pub users: HashMap<u32, String>,
     /// Group names by gid.
     pub groups: HashMap<u32, String>,
+    /// Containers described by the capture.
+    pub containers: ContainerTable,
+    /// Addresses of the host's network interfaces.
+    pub local_addrs: Vec<IpAddr>,
     /// A thread that exited with the previous event; removed at the next.
     exited: Option<u64>,
     /// A descriptor closed by the previous event; removed at the next.
@@ -43,6 +50,14 @@ impl State {
                 table.insert(f.fd, Fd::from_meta(f));
             }
         }
+        s.local_addrs = meta
+            .interfaces
+            .iter()
+            .map(|i| match i {
+                Interface::V4 { addr, .. } => IpAddr::V4(Ipv4Addr::from(addr.to_le_bytes())),
+                Interface::V6 { addr, .. } => IpAddr::V6(Ipv6Addr::from(*addr)),
+            })
+            .collect();
         s.users = meta.users.iter().map(|u| (u.uid, u.name.clone())).collect();
         s.groups = meta
             .groups
@@ -60,6 +75,21 @@ impl State {
     /// The fd table of thread `tid`'s process.
     pub fn fds(&self, tid: u64) -> Option<&FdTable> {
         self.threads.fds(tid)
+    }
+
+    /// Whether `addr` belongs to the machine thread `tid` runs on: its
+    /// container's address for a thread in a described container, else
+    /// one of the host's interface addresses.
+    pub fn is_local_addr(&self, tid: u64, addr: IpAddr) -> bool {
+        let container_ip = self
+            .thread(tid)
+            .filter(|t| !t.container_id.is_empty())
+            .and_then(|t| self.containers.get(&t.container_id))
+            .and_then(|c| c.ip);
+        match container_ip {
+            Some(ip) => ip == addr,
+            None => self.local_addrs.contains(&addr),
+        }
     }
 
     /// The descriptor `fd` of thread `tid`'s process.

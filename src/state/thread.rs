@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use super::container::id_from_cgroups;
 use super::fd::FdTable;
 use crate::capture::meta::ThreadInfo;
 
@@ -48,6 +49,14 @@ pub struct Thread {
     /// Bytes of the thread's last enter event (exit events take their fd and
     /// path from it).
     pub last_enter: Vec<u8>,
+    /// Environment, `NAME=value` each.
+    pub env: Vec<String>,
+    /// Controlling terminal number (0 none).
+    pub tty: u32,
+    /// When the thread was created (its clone exit), 0 if unknown.
+    pub clone_ts: u64,
+    /// Short container id from the cgroups; empty for host threads.
+    pub container_id: String,
 }
 
 /// Largest enter event kept per thread.
@@ -74,6 +83,10 @@ impl Thread {
             last_ts: 0,
             lastevent_fd: 0,
             last_enter: Vec::new(),
+            env: t.env.clone(),
+            tty: 0,
+            clone_ts: 0,
+            container_id: id_from_cgroups(t.cgroups.iter().map(String::as_str)),
         }
     }
 

@@ -1,6 +1,7 @@
 //! Applying events to the state: thread creation by clone/fork, execve,
 //! procexit, and descriptor changes by open/socket/connect/accept/bind/dup/close.
 
+use super::container::{id_from_cgroups, Container};
 use super::fd::{ipv4_tuple, ipv6_tuple, Fd, FdType, L4_TCP, L4_UDP};
 use super::thread::{with_slash, Thread};
 use super::State;
@@ -113,6 +114,12 @@ fn creates_no_thread(ty: u16) -> bool {
     ) || schema::info(ty).is_some_and(|i| i.category == schema::Category::Internal)
         || ty == id::CONTAINER_JSON_E
         || ty == id::CONTAINER_JSON_2_E
+}
+
+/// The UTF-8 parts of a NUL-separated buffer, without copying.
+fn nul_parts(b: &[u8]) -> impl Iterator<Item = &str> {
+    b.split(|c| *c == 0)
+        .filter_map(|p| std::str::from_utf8(p).ok())
 }
 
 fn split_args(b: &[u8]) -> Vec<String> {
@@ -270,19 +277,29 @@ impl State {
         }
     }
 
-    /// A container description: its events belong to a thread that stands
-    /// for the container (`container:ID`), as sysdig shows them.
+    /// Records the container a container event (`CONTAINER_JSON_E`,
+    /// `CONTAINER_JSON_2_E`) describes, without touching threads: for the
+    /// descriptions a capture carries before its first other event, which
+    /// sysdig consumes when opening it. Returns the container's id.
+    pub fn record_container(&mut self, e: &EventView<'_>) -> Option<String> {
+        let ty = e.event_type();
+        if ty != id::CONTAINER_JSON_E && ty != id::CONTAINER_JSON_2_E {
+            return None;
+        }
+        let c = Container::from_json(&param_str(e, "json")?)?;
+        let cid = c.id.clone();
+        self.containers.insert(c);
+        Some(cid)
+    }
+
+    /// A container description: recorded in the container table; its
+    /// events belong to a thread that stands for the container
+    /// (`container:ID`), as sysdig shows them.
     fn container_event(&mut self, e: &EventView<'_>) {
-        let Some(json) = param_str(e, "json") else {
+        let Some(container_id) = self.record_container(e) else {
             return;
         };
-        let Some(id) = json
-            .split_once("\"id\":\"")
-            .and_then(|(_, rest)| rest.split('"').next())
-        else {
-            return;
-        };
-        let name = format!("container:{id}");
+        let name = format!("container:{container_id}");
         self.threads.insert(Thread {
             tid: e.tid(),
             pid: e.tid(),
@@ -294,6 +311,7 @@ impl State {
             vtid: -1,
             vpid: -1,
             last_ts: e.ts(),
+            container_id,
             ..Default::default()
         });
     }
@@ -365,6 +383,18 @@ impl State {
             last_ts: e.ts(),
             lastevent_fd: 0,
             last_enter: Vec::new(),
+            env: parent.map(|p| p.env.clone()).unwrap_or_default(),
+            tty: parent.map_or(0, |p| p.tty),
+            // Created when the first of the parent's and the child's
+            // clone exits was seen.
+            clone_ts: match self.threads.get(child_tid).map_or(0, |t| t.clone_ts) {
+                0 => e.ts(),
+                seen => seen,
+            },
+            container_id: match e.param_by_name("cgroups").filter(|b| !b.is_empty()) {
+                Some(b) => id_from_cgroups(nul_parts(b)),
+                None => parent.map(|p| p.container_id.clone()).unwrap_or_default(),
+            },
         };
         // The fd table is copied once: when the child is first recorded.
         let new_process = !is_thread && pid == child_tid && self.threads.get(child_tid).is_none();
@@ -409,6 +439,15 @@ impl State {
         }
         if let Some(l) = param_int(e, "loginuid") {
             t.loginuid = l as i32;
+        }
+        if let Some(b) = e.param_by_name("env") {
+            t.env = split_args(b);
+        }
+        if let Some(tty) = param_int(e, "tty") {
+            t.tty = tty as u32;
+        }
+        if let Some(b) = e.param_by_name("cgroups").filter(|b| !b.is_empty()) {
+            t.container_id = id_from_cgroups(nul_parts(b));
         }
     }
 
@@ -503,6 +542,8 @@ impl State {
                 if f.ty != FdType::Unix {
                     f.l4 = L4_TCP;
                 }
+                f.server = true;
+                f.connected = true;
                 f
             }
             id::SYSCALL_DUP_X => {
@@ -520,6 +561,10 @@ impl State {
                 "epoll_create" => Fd::new(FdType::EventPoll, ""),
                 _ => return Some(fd),
             },
+        };
+        let entry = Fd {
+            named_ts: e.ts(),
+            ..entry
         };
         self.threads.fds_mut(tid).insert(fd, entry);
         Some(fd)
@@ -562,6 +607,7 @@ impl State {
                 if let Some(f) = self.threads.fds_mut(tid).get_mut(fd) {
                     f.name = name;
                     f.l4 = hint;
+                    f.named_ts = e.ts();
                 }
             }
             id::SYSCALL_FCHDIR_X if res == 0 => {
@@ -582,6 +628,8 @@ impl State {
                     if f.ty == FdType::Unix {
                         f.l4 = 0;
                     }
+                    f.connected = true;
+                    f.named_ts = e.ts();
                     self.threads.fds_mut(tid).insert(fd, f);
                 }
             }
@@ -608,6 +656,7 @@ impl State {
                 {
                     f.l4 = f.l4_hint;
                 }
+                f.named_ts = e.ts();
                 self.threads.fds_mut(tid).insert(fd, f);
             }
             _ => {}

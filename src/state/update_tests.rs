@@ -176,3 +176,55 @@ fn a_process_life() {
     apply(&mut st, 100, id::SYSCALL_CLOSE_E, &[i64b(9)]);
     assert!(st.thread(101).is_none());
 }
+
+#[test]
+fn containers_env_tty_and_creation_time() {
+    const CID: &str = "697956520d891b5cb0e215093970c733549a3f745f52263c05b37f8a488994f3";
+    let mut st = State::default();
+
+    // A description the capture carries before its events.
+    let json = r#"{"container":{"Mounts":[],"id":"697956520d89","image":"nginx:latest","imagerepo":"nginx","imagetag":"latest","name":"hopeful_taussig","privileged":false}}"#;
+    let bytes = build(1, 0, id::CONTAINER_JSON_2_E, &[&s(json)]);
+    let e = EventView::new(&bytes, 0, 0).unwrap();
+    assert_eq!(st.record_container(&e).as_deref(), Some("697956520d89"));
+    assert!(st.threads.is_empty());
+    assert_eq!(
+        st.containers.get("697956520d89").map(|c| c.name.as_str()),
+        Some("hopeful_taussig")
+    );
+
+    // A child created by its own clone exit: a host process, created now.
+    apply(
+        &mut st,
+        200,
+        id::SYSCALL_CLONE_20_X,
+        &clone_params(0, 200, 200, 1, 0),
+    );
+    let t = st.thread(200).unwrap();
+    assert_eq!((t.container_id.as_str(), t.clone_ts), ("", 1));
+
+    // execve in the container: cgroups, environment and terminal.
+    let cgroups = format!("cpuset=/docker/{CID}\0cpu=/docker/{CID}\0");
+    let mut x = vec![i64b(0), s("ls"), b"-l\0".to_vec()];
+    x.extend([i64b(200), i64b(200), i64b(1), s("/"), i64b(1024)]);
+    x.extend([i64b(0), i64b(0), u32b(0), u32b(0), u32b(0), s("ls")]);
+    x.extend([cgroups.into_bytes(), b"HOME=/root\0TERM=xterm\0".to_vec()]);
+    x.extend([u32b(34816), i64b(200), u32b(0), u32b(0)]);
+    apply(&mut st, 200, id::SYSCALL_EXECVE_19_X, &x);
+    let t = st.thread(200).unwrap();
+    assert_eq!(t.container_id, "697956520d89");
+    assert_eq!(t.env, ["HOME=/root", "TERM=xterm"]);
+    assert_eq!((t.tty, t.loginuid), (34816, 0));
+
+    // A thread of it keeps the process's creation time, environment and
+    // container when its clone exit carries no cgroups of its own.
+    apply(
+        &mut st,
+        201,
+        id::SYSCALL_CLONE_20_X,
+        &clone_params(0, 201, 200, 200, 1 << 13),
+    );
+    let t = st.thread(201).unwrap();
+    assert_eq!(t.env.len(), 2);
+    assert_eq!((t.tty, t.container_id.as_str()), (34816, "697956520d89"));
+}

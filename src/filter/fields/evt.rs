@@ -80,7 +80,91 @@ pub static FIELDS: &[Field] = &[
         desc: "result as a number",
         extract: rawres,
     },
+    Field {
+        name: "evt.is_open_read",
+        arg: Arg::None,
+        desc: "true for opens with read access",
+        extract: is_open_read,
+    },
+    Field {
+        name: "evt.is_open_write",
+        arg: Arg::None,
+        desc: "true for opens with write access",
+        extract: is_open_write,
+    },
+    Field {
+        name: "evt.is_open_exec",
+        arg: Arg::None,
+        desc: "true for opens that create a file with execute permission",
+        extract: is_open_exec,
+    },
 ];
+
+/// `PPM_O_RDONLY`.
+const PPM_O_RDONLY: i64 = 1;
+/// `PPM_O_WRONLY`.
+const PPM_O_WRONLY: i64 = 1 << 1;
+/// `PPM_O_CREAT`.
+const PPM_O_CREAT: i64 = 1 << 2;
+/// `PPM_S_IXUSR | PPM_S_IXGRP | PPM_S_IXOTH`.
+const PPM_S_IXALL: i64 = 0o111;
+
+/// The open flags and mode of an open-family exit event (from the exit
+/// event, or the thread's kept enter event for older layouts); None for
+/// other events.
+fn open_flags(c: &Ctx<'_>) -> Option<(i64, i64)> {
+    if c.evt.is_enter()
+        || !matches!(
+            c.evt.name(),
+            "open" | "openat" | "openat2" | "open_by_handle_at" | "creat"
+        )
+    {
+        return None;
+    }
+    let get = |name| {
+        c.evt
+            .param_by_name(name)
+            .and_then(crate::event::params::int)
+            .or_else(|| {
+                let t = c.thread()?;
+                let v = crate::event::view::EventView::new(&t.last_enter, 0, 0).ok()?;
+                (v.event_type() + 1 == c.evt.event_type())
+                    .then(|| v.param_by_name(name).and_then(crate::event::params::int))?
+            })
+    };
+    let flags = if c.evt.name() == "creat" {
+        PPM_O_WRONLY | PPM_O_CREAT
+    } else {
+        get("flags")?
+    };
+    Some((flags, get("mode").unwrap_or(0)))
+}
+
+fn bool_out(out: &mut String, b: bool) -> bool {
+    out.push_str(if b { "true" } else { "false" });
+    true
+}
+
+fn is_open_read(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    bool_out(
+        out,
+        open_flags(c).is_some_and(|(f, _)| f & PPM_O_RDONLY != 0),
+    )
+}
+
+fn is_open_write(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    bool_out(
+        out,
+        open_flags(c).is_some_and(|(f, _)| f & PPM_O_WRONLY != 0),
+    )
+}
+
+fn is_open_exec(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    bool_out(
+        out,
+        open_flags(c).is_some_and(|(f, m)| f & PPM_O_CREAT != 0 && m & PPM_S_IXALL != 0),
+    )
+}
 
 fn num(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     let _ = write!(out, "{}", c.num);

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{Arg, Ctx, Field};
-use crate::state::fd::Fd;
+use crate::state::fd::{Fd, FdType, L4_TCP, L4_UDP};
 
 /// The `fd.*` fields.
 pub static FIELDS: &[Field] = &[
@@ -31,7 +31,346 @@ pub static FIELDS: &[Field] = &[
         desc: "descriptor type character",
         extract: typechar,
     },
+    Field {
+        name: "fd.directory",
+        arg: Arg::None,
+        desc: "directory of a file descriptor's path",
+        extract: directory,
+    },
+    Field {
+        name: "fd.filename",
+        arg: Arg::None,
+        desc: "file name of a file descriptor's path, without the directory",
+        extract: filename,
+    },
+    Field {
+        name: "fd.cip",
+        arg: Arg::None,
+        desc: "client address",
+        extract: cip,
+    },
+    Field {
+        name: "fd.sip",
+        arg: Arg::None,
+        desc: "server address",
+        extract: sip,
+    },
+    Field {
+        name: "fd.lip",
+        arg: Arg::None,
+        desc: "local address",
+        extract: lip,
+    },
+    Field {
+        name: "fd.rip",
+        arg: Arg::None,
+        desc: "remote address",
+        extract: rip,
+    },
+    Field {
+        name: "fd.ip",
+        arg: Arg::None,
+        desc: "server address, else client address (filter only)",
+        extract: ip,
+    },
+    Field {
+        name: "fd.cport",
+        arg: Arg::None,
+        desc: "client port",
+        extract: cport,
+    },
+    Field {
+        name: "fd.sport",
+        arg: Arg::None,
+        desc: "server port",
+        extract: sport,
+    },
+    Field {
+        name: "fd.lport",
+        arg: Arg::None,
+        desc: "local port",
+        extract: lport,
+    },
+    Field {
+        name: "fd.rport",
+        arg: Arg::None,
+        desc: "remote port",
+        extract: rport,
+    },
+    Field {
+        name: "fd.port",
+        arg: Arg::None,
+        desc: "server port, else client port (filter only)",
+        extract: port,
+    },
+    Field {
+        name: "fd.cnet",
+        arg: Arg::None,
+        desc: "client address, for network comparisons",
+        extract: cip,
+    },
+    Field {
+        name: "fd.snet",
+        arg: Arg::None,
+        desc: "server address, for network comparisons",
+        extract: sip,
+    },
+    Field {
+        name: "fd.lnet",
+        arg: Arg::None,
+        desc: "local address, for network comparisons",
+        extract: lip,
+    },
+    Field {
+        name: "fd.rnet",
+        arg: Arg::None,
+        desc: "remote address, for network comparisons",
+        extract: rip,
+    },
+    Field {
+        name: "fd.net",
+        arg: Arg::None,
+        desc: "server address, else client address, for network comparisons",
+        extract: ip,
+    },
+    Field {
+        name: "fd.cip.name",
+        arg: Arg::None,
+        desc: "client host name (no name resolution: no value)",
+        extract: no_dns,
+    },
+    Field {
+        name: "fd.sip.name",
+        arg: Arg::None,
+        desc: "server host name (no name resolution: no value)",
+        extract: no_dns,
+    },
+    Field {
+        name: "fd.lip.name",
+        arg: Arg::None,
+        desc: "local host name (no name resolution: no value)",
+        extract: no_dns,
+    },
+    Field {
+        name: "fd.rip.name",
+        arg: Arg::None,
+        desc: "remote host name (no name resolution: no value)",
+        extract: no_dns,
+    },
+    Field {
+        name: "fd.l4proto",
+        arg: Arg::None,
+        desc: "layer-4 protocol of a socket: tcp, udp, icmp, raw",
+        extract: l4proto,
+    },
+    Field {
+        name: "fd.sockfamily",
+        arg: Arg::None,
+        desc: "socket family: ip or unix",
+        extract: sockfamily,
+    },
+    Field {
+        name: "fd.connected",
+        arg: Arg::None,
+        desc: "whether the socket is connected",
+        extract: connected,
+    },
+    Field {
+        name: "fd.name_changed",
+        arg: Arg::None,
+        desc: "whether this event gave the descriptor its name",
+        extract: name_changed,
+    },
 ];
+
+/// One end of a socket: address text and port, as the descriptor's name
+/// holds them (no allocation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Endpoint<'a> {
+    /// Address as text (`10.0.0.1`, `::1`).
+    pub ip: &'a str,
+    /// Port.
+    pub port: u16,
+}
+
+fn endpoint(s: &str) -> Option<Endpoint<'_>> {
+    let (ip, port) = s.rsplit_once(':')?;
+    let port = port.parse().ok()?;
+    ip.parse::<std::net::IpAddr>().ok()?;
+    Some(Endpoint { ip, port })
+}
+
+/// The client and server ends of an IP socket descriptor: both for a
+/// connection (`c:p->s:q`), the server alone for a bound or listening
+/// socket (`s:q`).
+pub fn endpoints(f: &Fd) -> Option<(Option<Endpoint<'_>>, Endpoint<'_>)> {
+    if !matches!(f.ty, FdType::Ipv4 | FdType::Ipv6) {
+        return None;
+    }
+    match f.name.split_once("->") {
+        Some((c, s)) => Some((Some(endpoint(c)?), endpoint(s)?)),
+        None => Some((None, endpoint(&f.name)?)),
+    }
+}
+
+/// Which end of a socket a field reads.
+#[derive(Clone, Copy)]
+enum End {
+    Client,
+    Server,
+    Local,
+    Remote,
+    Any,
+}
+
+fn pick<'a>(c: &'a Ctx<'_>, end: End) -> Option<Endpoint<'a>> {
+    let f = entry(c)?;
+    let (cl, sv) = endpoints(f)?;
+    match end {
+        End::Client => cl,
+        End::Server | End::Any => Some(sv),
+        End::Local | End::Remote => {
+            let cl = cl?;
+            // The local end is the one whose address is the machine's; the
+            // client when neither or both are.
+            let client_local = match (cl.ip.parse(), sv.ip.parse()) {
+                (Ok(a), Ok(b)) => {
+                    let tid = c.evt.tid();
+                    c.state.is_local_addr(tid, a) || !c.state.is_local_addr(tid, b)
+                }
+                _ => true,
+            };
+            let local = matches!(end, End::Local);
+            Some(if client_local == local { cl } else { sv })
+        }
+    }
+}
+
+fn ip_of(c: &Ctx<'_>, end: End, out: &mut String) -> bool {
+    let Some(e) = pick(c, end) else { return false };
+    out.push_str(e.ip);
+    true
+}
+
+fn port_of(c: &Ctx<'_>, end: End, out: &mut String) -> bool {
+    let Some(e) = pick(c, end) else { return false };
+    let _ = write!(out, "{}", e.port);
+    true
+}
+
+fn cip(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    ip_of(c, End::Client, out)
+}
+
+fn sip(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    ip_of(c, End::Server, out)
+}
+
+fn lip(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    ip_of(c, End::Local, out)
+}
+
+fn rip(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    ip_of(c, End::Remote, out)
+}
+
+fn ip(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    ip_of(c, End::Any, out)
+}
+
+fn cport(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    port_of(c, End::Client, out)
+}
+
+fn sport(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    port_of(c, End::Server, out)
+}
+
+fn lport(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    port_of(c, End::Local, out)
+}
+
+fn rport(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    port_of(c, End::Remote, out)
+}
+
+fn port(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    port_of(c, End::Any, out)
+}
+
+fn no_dns(_: &Ctx<'_>, _: &str, _: &mut String) -> bool {
+    false
+}
+
+fn l4proto(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let Some(f) = entry(c) else { return false };
+    if !matches!(f.ty, FdType::Ipv4 | FdType::Ipv6) {
+        return false;
+    }
+    out.push_str(match f.l4 {
+        L4_TCP => "tcp",
+        L4_UDP => "udp",
+        4 => "icmp",
+        5 => "raw",
+        _ => "<unknown>",
+    });
+    true
+}
+
+fn sockfamily(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let Some(f) = entry(c) else { return false };
+    out.push_str(match f.ty {
+        FdType::Ipv4 | FdType::Ipv6 => "ip",
+        FdType::Unix => "unix",
+        _ => return false,
+    });
+    true
+}
+
+fn connected(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let Some(f) = entry(c) else { return false };
+    out.push_str(if f.connected { "true" } else { "false" });
+    true
+}
+
+fn name_changed(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let Some(f) = entry(c) else { return false };
+    let changed = !c.evt.is_enter() && f.named_ts == c.evt.ts();
+    out.push_str(if changed { "true" } else { "false" });
+    true
+}
+
+/// The path of a file or directory descriptor.
+fn path<'a>(c: &'a Ctx<'_>) -> Option<&'a str> {
+    let f = entry(c)?;
+    matches!(f.ty, FdType::File | FdType::Directory).then_some(f.name.as_str())
+}
+
+fn directory(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let Some(p) = path(c) else { return false };
+    if entry(c).is_some_and(|f| f.ty == FdType::Directory) {
+        out.push_str(p);
+        return true;
+    }
+    match p.rfind('/') {
+        Some(0) => out.push('/'),
+        Some(i) => out.push_str(&p[..i]),
+        None => return false,
+    }
+    true
+}
+
+fn filename(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let Some(p) = path(c) else { return false };
+    if entry(c).is_some_and(|f| f.ty == FdType::Directory) {
+        return false;
+    }
+    match p.rfind('/') {
+        Some(i) => out.push_str(&p[i + 1..]),
+        None => out.push_str(p),
+    }
+    true
+}
 
 fn entry<'a>(c: &'a Ctx<'_>) -> Option<&'a Fd> {
     c.state.fd(c.evt.tid(), c.fd?)
@@ -67,4 +406,43 @@ fn typechar(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     let Some(f) = entry(c) else { return false };
     out.push(f.ty.typechar());
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_ends_from_names() {
+        let ep = |ip, port| Endpoint { ip, port };
+        let cases = [
+            (
+                FdType::Ipv4,
+                "10.0.0.1:40000->10.0.0.2:80",
+                Some((Some(ep("10.0.0.1", 40000)), ep("10.0.0.2", 80))),
+            ),
+            (
+                FdType::Ipv6,
+                "2600:1f18::1:40251->2001:4860:4860::8888:53",
+                Some((
+                    Some(ep("2600:1f18::1", 40251)),
+                    ep("2001:4860:4860::8888", 53),
+                )),
+            ),
+            (
+                FdType::Ipv4,
+                "0.0.0.0:8080",
+                Some((None, ep("0.0.0.0", 8080))),
+            ),
+            (FdType::Ipv6, ":::22", Some((None, ep("::", 22)))),
+            (FdType::Ipv4, "", None),
+            (FdType::Ipv4, "1.2.3.4:x->5.6.7.8:9", None),
+            (FdType::File, "/etc/passwd", None),
+            (FdType::Unix, "ffff->eeee /run/x.sock", None),
+        ];
+        for (ty, name, want) in cases {
+            let f = Fd::new(ty, name);
+            assert_eq!(endpoints(&f), want, "{name}");
+        }
+    }
 }

@@ -1,8 +1,10 @@
 //! Field extraction for output formats (`-p`): each field class is one file
 //! holding a small table of field name → extractor.
 
+pub mod container;
 pub mod evt;
 pub mod fd;
+pub mod k8s;
 pub mod proc;
 pub mod thread;
 pub mod user;
@@ -64,6 +66,9 @@ pub enum Arg {
     None,
     /// An argument after a dot or in brackets (`evt.arg.name`, `evt.arg[0]`).
     Required,
+    /// An argument in brackets that may be left out (`proc.env`,
+    /// `proc.env[HOME]`); the extractor then gets an empty one.
+    Optional,
 }
 
 /// One field.
@@ -86,13 +91,15 @@ impl std::fmt::Debug for Field {
 }
 
 /// All field classes.
-pub fn classes() -> [&'static [Field]; 5] {
+pub fn classes() -> [&'static [Field]; 7] {
     [
         evt::FIELDS,
         thread::FIELDS,
         proc::FIELDS,
         fd::FIELDS,
         user::FIELDS,
+        container::FIELDS,
+        k8s::FIELDS,
     ]
 }
 
@@ -114,9 +121,15 @@ pub fn lookup(text: &str) -> Option<(&'static Field, &str, usize)> {
                     !r.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_' || c == '.')
                 }
                 (Some(r), Arg::Required) => r.starts_with('.') || r.starts_with('['),
+                (Some(r), Arg::Optional) => {
+                    r.starts_with('[')
+                        || !r.starts_with(|c: char| {
+                            c.is_ascii_alphanumeric() || c == '_' || c == '.'
+                        })
+                }
                 (None, _) => false,
             };
-            if ok && best.map_or(true, |b| f.name.len() > b.name.len()) {
+            if ok && best.is_none_or(|b| f.name.len() > b.name.len()) {
                 best = Some(f);
             }
         }
@@ -125,7 +138,8 @@ pub fn lookup(text: &str) -> Option<(&'static Field, &str, usize)> {
     let rest = &text[f.name.len()..];
     match f.arg {
         Arg::None => Some((f, "", f.name.len())),
-        Arg::Required => {
+        Arg::Optional if !rest.starts_with('[') => Some((f, "", f.name.len())),
+        Arg::Required | Arg::Optional => {
             if let Some(r) = rest.strip_prefix('[') {
                 let end = r.find(']')?;
                 Some((f, &r[..end], f.name.len() + end + 2))
@@ -150,6 +164,13 @@ mod tests {
             ("evt.arg[1]x", Some(("evt.arg", "1", 10))),
             ("proc.name)", Some(("proc.name", "", 9))),
             ("nosuch.field", None),
+            ("proc.aname[2] x", Some(("proc.aname", "2", 13))),
+            ("proc.aname x", Some(("proc.aname", "", 10))),
+            ("proc.env[HOME]", Some(("proc.env", "HOME", 14))),
+            (
+                "container.mount.dest[/proc*]",
+                Some(("container.mount.dest", "/proc*", 28)),
+            ),
         ];
         for (text, want) in cases {
             let got = lookup(text).map(|(f, a, n)| (f.name, a, n));

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{Arg, Ctx, Field};
+use crate::state::thread::Thread;
 
 /// The `proc.*` fields.
 pub static FIELDS: &[Field] = &[
@@ -60,7 +61,66 @@ pub static FIELDS: &[Field] = &[
         desc: "parent command name",
         extract: pname,
     },
+    Field {
+        name: "proc.pcmdline",
+        arg: Arg::None,
+        desc: "parent command name and arguments",
+        extract: pcmdline,
+    },
+    Field {
+        name: "proc.aname",
+        arg: Arg::Optional,
+        desc: "name of the N-th ancestor ([0] the process itself, [1] its parent)",
+        extract: aname,
+    },
+    Field {
+        name: "proc.duration",
+        arg: Arg::None,
+        desc: "nanoseconds since the thread was created",
+        extract: duration,
+    },
+    Field {
+        name: "proc.env",
+        arg: Arg::Optional,
+        desc: "environment, or the value of one variable",
+        extract: env,
+    },
+    Field {
+        name: "proc.tty",
+        arg: Arg::None,
+        desc: "controlling terminal number, 0 if none",
+        extract: tty,
+    },
+    Field {
+        name: "proc.vpid",
+        arg: Arg::None,
+        desc: "process id in its pid namespace",
+        extract: vpid,
+    },
 ];
+
+/// Deepest ancestor looked up (guards against parent cycles).
+const MAX_ANCESTORS: usize = 64;
+
+/// The `n`-th ancestor of the event's thread (0 is the thread itself),
+/// following parent thread ids as `proc.pname` does.
+pub fn ancestor<'a>(c: &'a Ctx<'_>, n: usize) -> Option<&'a Thread> {
+    if n > MAX_ANCESTORS {
+        return None;
+    }
+    let mut t = c.thread()?;
+    for _ in 0..n {
+        t = c.state.thread(t.ptid).filter(|p| p.tid != t.tid)?;
+    }
+    Some(t)
+}
+
+/// Whether any ancestor of the event's thread (parent first, up to
+/// [`MAX_ANCESTORS`]) satisfies `test` — what `proc.aname` without an index
+/// means in a filter.
+pub fn any_ancestor(c: &Ctx<'_>, test: impl Fn(&Thread) -> bool) -> bool {
+    (1..=MAX_ANCESTORS).map_while(|n| ancestor(c, n)).any(test)
+}
 
 fn pid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     let Some(t) = c.thread() else { return false };
@@ -119,5 +179,80 @@ fn pname(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
         return false;
     };
     out.push_str(&p.comm);
+    true
+}
+
+fn pcmdline(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let Some(p) = ancestor(c, 1) else {
+        return false;
+    };
+    out.push_str(&p.comm);
+    for a in &p.args {
+        out.push(' ');
+        out.push_str(a);
+    }
+    true
+}
+
+fn aname(c: &Ctx<'_>, a: &str, out: &mut String) -> bool {
+    // Without an index the value shown is the process's own name.
+    let n = if a.is_empty() {
+        0
+    } else {
+        match a.parse::<usize>() {
+            Ok(n) => n,
+            Err(_) => return false,
+        }
+    };
+    let Some(t) = ancestor(c, n) else {
+        return false;
+    };
+    out.push_str(&t.comm);
+    true
+}
+
+fn duration(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let Some(t) = c.thread().filter(|t| t.clone_ts != 0) else {
+        return false;
+    };
+    let _ = write!(out, "{}", c.evt.ts().saturating_sub(t.clone_ts));
+    true
+}
+
+fn env(c: &Ctx<'_>, a: &str, out: &mut String) -> bool {
+    let Some(t) = c.thread() else { return false };
+    if a.is_empty() {
+        for (i, v) in t.env.iter().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.push_str(v);
+        }
+        return true;
+    }
+    let found = t
+        .env
+        .iter()
+        .find_map(|v| v.strip_prefix(a).and_then(|rest| rest.strip_prefix('=')));
+    match found {
+        Some(v) => {
+            out.push_str(v);
+            true
+        }
+        None => false,
+    }
+}
+
+fn tty(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let Some(t) = c.thread() else { return false };
+    let _ = write!(out, "{}", t.tty);
+    true
+}
+
+fn vpid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let Some(t) = c.thread().filter(|t| t.vpid >= 0) else {
+        return false;
+    };
+    let _ = write!(out, "{}", t.vpid);
     true
 }

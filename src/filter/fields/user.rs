@@ -24,6 +24,12 @@ pub static FIELDS: &[Field] = &[
         desc: "login user id",
         extract: loginuid,
     },
+    Field {
+        name: "user.loginname",
+        arg: Arg::None,
+        desc: "login user name",
+        extract: loginname,
+    },
 ];
 
 fn uid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
@@ -43,5 +49,17 @@ fn name(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
 fn loginuid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     let Some(t) = c.thread() else { return false };
     let _ = write!(out, "{}", t.loginuid);
+    true
+}
+
+fn loginname(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let Some(n) = c
+        .thread()
+        .filter(|t| t.loginuid >= 0)
+        .and_then(|t| c.state.users.get(&(t.loginuid as u32)))
+    else {
+        return false;
+    };
+    out.push_str(n);
     true
 }

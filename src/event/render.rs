@@ -79,6 +79,10 @@ const KERNEL_ERRNOS: [&str; 18] = [
     "EIOCBQUEUED",
 ];
 
+/// The directory descriptor value meaning "the working directory" (`*at()`
+/// syscalls), which sysdig names rather than reading as an errno.
+const AT_FDCWD: i64 = -100;
+
 /// Name of errno `e` (positive or negative).
 pub fn errno_name(e: i64) -> Option<&'static str> {
     let n = e.unsigned_abs() as usize;
@@ -311,7 +315,9 @@ fn typed(
         P::Fd => {
             let v = params::int(b).unwrap_or(0);
             let _ = write!(out, "{v}");
-            if v < 0 {
+            if v == AT_FDCWD {
+                attach(out, start, only, format_args!("AT_FDCWD"));
+            } else if v < 0 {
                 if let Some(n) = errno_name(v) {
                     attach(out, start, only, format_args!("{n}"));
                 }
@@ -525,6 +531,16 @@ mod tests {
                     0o644u32.to_le_bytes().to_vec(),
                 ],
                 "fd=-2(ENOENT) name=x(/home/u/x) flags=3(O_RDWR) mode=0644 ".into(),
+            ),
+            (
+                id::SYSCALL_OPENAT_2_E,
+                vec![
+                    (-100i64).to_le_bytes().to_vec(),
+                    b"x\0".to_vec(),
+                    1u32.to_le_bytes().to_vec(),
+                    0u32.to_le_bytes().to_vec(),
+                ],
+                "dirfd=-100(AT_FDCWD) name=x(/home/u/x) flags=1(O_RDONLY) mode=0 ".into(),
             ),
             (
                 id::SYSCALL_READ_X,

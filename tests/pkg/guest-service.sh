@@ -36,7 +36,6 @@ check "ring size preset reached the module" \
 check "log: initialized with configuration file" wait_for \
 	grep -q "saker initialized with configuration file /etc/saker/saker.yaml" /tmp/messages
 check "log: parsed rules" grep -q "Parsed rules from file /etc/saker/saker_rules.yaml" /tmp/messages
-check "log: says no rule engine" grep -q "no rule evaluation engine" /tmp/messages
 check "log: event processing started" wait_for grep -q "event processing started" /tmp/messages
 
 saker --daemon -c /etc/saker/saker.yaml --pidfile /run/saker.pid 2>/tmp/second.err
@@ -44,6 +43,9 @@ check "second instance refused" sh -c "test $? -ne 0 && grep -q 'already running
 
 # Some activity to capture.
 for i in 1 2 3 4 5; do cat /etc/passwd >/dev/null; ls / >/dev/null; done
+cat /etc/shadow >/dev/null
+check "alert: sensitive file read" wait_for \
+	grep -q "Sensitive file opened for reading (file=/etc/shadow" /tmp/alerts.txt
 check "healthz" sh -c 'wget -q -O - http://127.0.0.1:8765/healthz | grep -q ok'
 check "events processed" wait_for sh -c "test \"\$(wget -q -O - http://127.0.0.1:8765/metrics | sed -n 's/^saker_events_processed_total //p')\" -gt 100"
 kernel_counters() {

@@ -68,7 +68,7 @@ const CASES: &[(&str, &str, usize)] = &[
         100,
     ),
     (
-        "*%evt.num %proc.vpid %proc.tty %proc.duration %proc.env %proc.aname[1] %proc.aname[2]",
+        "*%evt.num %proc.vpid %thread.vtid %proc.tty %proc.duration %proc.env %proc.aname[1] %proc.aname[2]",
         "bencer__example4-1_php_mysql.scap",
         100,
     ),

@@ -26,7 +26,7 @@ fn tid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
 }
 
 fn vtid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
-    let Some(t) = c.thread() else {
+    let Some(t) = c.thread().filter(|t| t.vtid >= 0) else {
         return false;
     };
     let _ = write!(out, "{}", t.vtid);

@@ -261,12 +261,7 @@ fn run_replay(cli: &Cli, file: &std::path::Path) -> ExitCode {
     let mut summary = Summary::default();
     let mut emit = |a: saker::output::alert::Alert| {
         summary.add(&a);
-        let line = if rendering.json {
-            saker::engine::output::falco_json(&a, &rendering)
-        } else {
-            a.render(&rendering)
-        };
-        let _ = writeln!(out, "{line}");
+        let _ = writeln!(out, "{}", a.render(&rendering));
     };
     let res = replay::replay(&mut reader, &engine, cli.workers.max(1), &mut emit);
     let _ = out.flush();

@@ -5,7 +5,7 @@
 use crate::filter::catalog::FieldType;
 use crate::filter::compile::{FieldId, FieldTable};
 use crate::filter::eval::Fields;
-use crate::output::alert::{Alert, FieldValue, Rendering};
+use crate::output::alert::FieldValue;
 use crate::rules::output::tokens;
 
 #[derive(Debug, Clone)]
@@ -84,30 +84,6 @@ impl OutputFormat {
             .collect();
         (out, values)
     }
-}
-
-/// An alert as Falco 0.31 writes it with `json_output`: its `output` is the
-/// whole text line (time and priority first) and `output_fields` holds the
-/// time field of that line's prefix (`evt.time`, or `evt.time.iso8601` with
-/// ISO times) as nanoseconds since the epoch.
-pub fn falco_json(a: &Alert, r: &Rendering) -> String {
-    use serde_json::Value;
-    let mut v = a.to_json(r);
-    if let Value::Object(m) = &mut v {
-        if r.include_output {
-            let text = Rendering { json: false, ..*r };
-            m.insert("output".into(), Value::String(a.render(&text)));
-        }
-        let key = if r.iso_time {
-            "evt.time.iso8601"
-        } else {
-            "evt.time"
-        };
-        if let Some(Value::Object(f)) = m.get_mut("output_fields") {
-            f.insert(key.into(), Value::from(a.time_ns));
-        }
-    }
-    v.to_string()
 }
 
 fn typed(ty: FieldType, t: &str) -> FieldValue {

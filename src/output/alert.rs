@@ -239,12 +239,16 @@ pub fn now_ns() -> u64 {
 
 impl Alert {
     /// Falco's JSON object: `hostname`, `output`, `priority`, `rule`,
-    /// `source`, `tags`, `time`, `output_fields`.
+    /// `source`, `tags`, `time`, `output_fields`. As Falco writes it, `output`
+    /// is the whole text line (time and priority first) and `output_fields`
+    /// also holds that line's time field (`evt.time`, or `evt.time.iso8601`
+    /// with ISO times) in nanoseconds since the epoch.
     pub fn to_json(&self, r: &Rendering) -> Value {
         let mut m = Map::new();
         m.insert("hostname".into(), Value::String(self.hostname.clone()));
         if r.include_output {
-            m.insert("output".into(), Value::String(self.output.clone()));
+            let text = Rendering { json: false, ..*r };
+            m.insert("output".into(), Value::String(self.render(&text)));
         }
         m.insert(
             "priority".into(),
@@ -259,11 +263,17 @@ impl Alert {
             );
         }
         m.insert("time".into(), Value::String(iso8601(self.time_ns)));
-        let fields = self
+        let mut fields: Map<String, Value> = self
             .output_fields
             .iter()
             .map(|(k, v)| (k.clone(), v.to_json()))
             .collect();
+        let time_key = if r.iso_time {
+            "evt.time.iso8601"
+        } else {
+            "evt.time"
+        };
+        fields.insert(time_key.into(), Value::from(self.time_ns));
         m.insert("output_fields".into(), Value::Object(fields));
         Value::Object(m)
     }
@@ -362,13 +372,18 @@ pub(crate) mod tests {
         let v = a.to_json(&Rendering::default());
         let expected = serde_json::json!({
             "hostname": "host1",
-            "output": "File below /etc opened for writing (user=root)",
+            "output": "16:17:57.882054739: Error File below /etc opened for writing (user=root)",
             "priority": "Error",
             "rule": "Write below etc",
             "source": "syscall",
             "tags": ["filesystem", "mitre_persistence"],
             "time": "2016-08-04T16:17:57.882054739Z",
-            "output_fields": {"user.name": "root", "proc.pid": 42, "fd.name": null}
+            "output_fields": {
+                "evt.time": 1_470_327_477_882_054_739u64,
+                "user.name": "root",
+                "proc.pid": 42,
+                "fd.name": null
+            }
         });
         assert_eq!(v, expected);
         let lean = a.to_json(&Rendering {

@@ -75,7 +75,9 @@ impl Replay {
             self.leading = false;
         }
         if hidden_leading {
-            // Consumed when the capture is opened, before any state.
+            // Consumed when the capture is opened, before any other event:
+            // not printed, but the container it describes is known.
+            self.state.record_container(e);
             return None;
         }
         let efd = self.state.update(e);

@@ -61,7 +61,7 @@ fn check_error_case(dir: &Path, case: &Case, files: &[String], t: &mut Tally) {
         .filter(|d| d.location.as_ref().is_some_and(|l| l.file == last))
         .count();
     let matched = errors.iter().any(|d| same_message(&message, &d.message));
-    let count_ok = count.map_or(true, |n| n == in_last);
+    let count_ok = count.is_none_or(|n| n == in_last);
     // Files listed as `Ok` before the failing one must have loaded.
     let earlier_ok = loaded.files[..loaded.files.len().saturating_sub(1)]
         .iter()

@@ -11,7 +11,6 @@ pub mod replay;
 pub mod summary;
 
 use std::fmt;
-use std::str::FromStr;
 use std::sync::Arc;
 
 use crate::event::render;
@@ -145,7 +144,7 @@ impl Engine {
                     continue;
                 }
             };
-            let priority = Priority::from_str(r.priority.as_str()).unwrap_or(Priority::Debug);
+            let priority = r.priority;
             if !priority.passes(opts.min_priority) {
                 continue;
             }

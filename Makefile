@@ -4,7 +4,7 @@ CARGO ?= cargo
 KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) $(wildcard /usr/src/linux-headers-*-amd64))
 SAKER := target/release/saker
 
-.PHONY: all build agent driver driver-check test unit-test vm-test vm-service-test pkg-test e2e-test deb rpm bench deps lint clean
+.PHONY: all build run agent driver driver-check test unit-test vm-test vm-service-test pkg-test e2e-test deb rpm bench deps lint clean
 
 all: build
 
@@ -25,6 +25,11 @@ driver-check:
 
 deps:
 	tools/install-deps.sh
+
+# Build, load the module and run the service in the foreground with the
+# default rules (says what to do where the kernel refuses modules).
+run: agent driver
+	tools/run.sh
 
 lint:
 	$(CARGO) fmt --check

@@ -20,6 +20,10 @@ pub struct Metrics {
     pub events_invalid: AtomicU64,
     /// Threads in the state table.
     pub state_threads: AtomicU64,
+    /// Open descriptors in the state tables.
+    pub state_fds: AtomicU64,
+    /// Containers in the state table.
+    pub state_containers: AtomicU64,
     /// Successful reloads (SIGHUP).
     pub reloads: AtomicU64,
     /// Reloads refused because the new configuration or rules were invalid.
@@ -66,6 +70,14 @@ fn header(out: &mut String, name: &str, kind: &str, help: &str) {
 }
 
 impl Metrics {
+    /// Records the sizes of the state tables.
+    pub fn set_state_sizes(&self, state: &crate::state::State) {
+        let set = |g: &AtomicU64, n: usize| g.store(n as u64, Ordering::Relaxed);
+        set(&self.state_threads, state.threads.len());
+        set(&self.state_fds, state.threads.fd_count());
+        set(&self.state_containers, state.containers.len());
+    }
+
     /// Empty metrics.
     pub fn new() -> Metrics {
         Metrics::default()
@@ -95,7 +107,7 @@ impl Metrics {
     /// The Prometheus text exposition (format 0.0.4).
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let simple: [(&str, &str, &str, &AtomicU64); 8] = [
+        let simple: [(&str, &str, &str, &AtomicU64); 10] = [
             (
                 "saker_events_processed_total",
                 "counter",
@@ -113,6 +125,18 @@ impl Metrics {
                 "gauge",
                 "Threads in the state table.",
                 &self.state_threads,
+            ),
+            (
+                "saker_state_fds",
+                "gauge",
+                "Open descriptors in the state tables.",
+                &self.state_fds,
+            ),
+            (
+                "saker_state_containers",
+                "gauge",
+                "Containers in the state table.",
+                &self.state_containers,
             ),
             (
                 "saker_rules_loaded",
@@ -247,6 +271,7 @@ mod tests {
         let m = Metrics::new();
         m.events_processed.store(42, Ordering::Relaxed);
         m.state_threads.store(7, Ordering::Relaxed);
+        m.state_fds.store(12, Ordering::Relaxed);
         m.set_per_cpu(vec![
             CpuCounters {
                 events: 10,
@@ -274,6 +299,7 @@ mod tests {
             "# TYPE saker_events_processed_total counter",
             "saker_events_processed_total 42",
             "saker_state_threads 7",
+            "saker_state_fds 12",
             "saker_kernel_events_total{cpu=\"0\"} 10",
             "saker_kernel_events_total{cpu=\"1\"} 5",
             "saker_kernel_drops_total{cpu=\"0\",cause=\"full\"} 2",

@@ -178,8 +178,9 @@ fn run(
         last: Instant::now(),
     };
     let mut processed = 0u64;
+    let mut last_sizes = Instant::now();
     let mut step = |source: &mut Source, ev: &mut Box<dyn Evaluator>| {
-        source.poll(&mut |view| {
+        let polled = source.poll(&mut |view| {
             state.update(view);
             processed += 1;
             sh.metrics.events_processed.fetch_add(1, Ordering::Relaxed);
@@ -187,7 +188,12 @@ fn run(
                 return;
             }
             ev.process(view, &state, &mut |a| submit(sh, a));
-        })
+        });
+        if last_sizes.elapsed() >= Duration::from_secs(1) {
+            last_sizes = Instant::now();
+            sh.metrics.set_state_sizes(&state);
+        }
+        polled
     };
     while !sh.stop.load(Ordering::Acquire) {
         if let Some(next) = sh.next_evaluator.lock().ok().and_then(|mut n| n.take()) {
@@ -251,9 +257,7 @@ impl Pipeline {
                         return;
                     }
                 };
-                sh.metrics
-                    .state_threads
-                    .store(state.threads.len() as u64, Ordering::Relaxed);
+                sh.metrics.set_state_sizes(&state);
                 let _ = ready_tx.send(Ok(()));
                 let r = run(&sh, source, state, ev);
                 let _ = done_tx.send(r);

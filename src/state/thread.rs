@@ -185,6 +185,11 @@ impl ThreadTable {
         self.threads.len()
     }
 
+    /// Open descriptors across every process's table.
+    pub fn fd_count(&self) -> usize {
+        self.fds.values().map(FdTable::len).sum()
+    }
+
     /// Whether there are no threads.
     pub fn is_empty(&self) -> bool {
         self.threads.is_empty()

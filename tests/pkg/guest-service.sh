@@ -54,6 +54,7 @@ kernel_counters() {
 }
 check "per-CPU kernel counters exported" wait_for kernel_counters
 check "threads tracked" sh -c "test \"\$(sed -n 's/^saker_state_threads //p' /tmp/metrics.txt)\" -gt 5"
+check "fds tracked" sh -c "test \"\$(sed -n 's/^saker_state_fds //p' /tmp/metrics.txt)\" -gt 5"
 echo "--- metrics"; grep -v '^#' /tmp/metrics.txt | head -40
 
 kill -HUP "$PID"

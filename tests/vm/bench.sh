@@ -5,7 +5,17 @@
 # saker.ko + `saker capture` taking every syscall, with saker.ko + the saker
 # service running the default rules, and with the reference scap.ko +
 # `sysdig -w /dev/null`; two rounds, the best rate of each as a ratio to the
-# best no-capture rate of the same boot.
+# best no-capture rate of the same boot. A "hooks-only" row has the
+# tracepoints attached with nothing of interest: the floor of any
+# tracepoint-based capture.
+#
+# The guest runs under multi-threaded TCG (one host thread per vCPU, so the
+# consumer does not take its CPU time from the loop's vCPU, as on real
+# hardware) with the TSC as clocksource (the kernel's default under TCG
+# falls back to a slower emulated timer, which every timestamp would pay).
+# Multi-threaded TCG can hang when tracepoints are patched under load
+# (tests/vm/lib.sh, vm_boot); here they are attached while the guest is
+# idle, and a boot that gives no result is retried once.
 #
 # The reference driver comes from Debian's falcosecurity-scap-dkms package,
 # unpacked under build/ (never installed), or from SCAP_SRC.
@@ -46,16 +56,24 @@ else
 fi
 
 VM_EXTRA=$extra vm_build_initramfs "$work/initrd.gz" "$VM_DIR/guest/bench.sh" "$SAKER"
-vm_boot "$work/initrd.gz" "$work/console.log" "$work/results.txt" 900
-tr -d '\r' <"$work/console.log" | grep -o 'BENCH .*' >"$work/bench.txt"
+export VM_ACCEL=${VM_ACCEL:-tcg,thread=multi}
+export VM_APPEND=${VM_APPEND:-clocksource=tsc tsc=reliable}
+for attempt in 1 2; do
+	vm_boot "$work/initrd.gz" "$work/console.log" "$work/results.txt" 400
+	tr -d '\r' <"$work/console.log" | grep -o 'BENCH[ -].*' >"$work/bench.txt"
+	[ "$(grep -c '^BENCH none ' "$work/bench.txt")" -ge 2 ] && break
+	echo "bench: boot $attempt gave no complete result; console tail:"
+	tail -5 "$work/console.log"
+done
 if ! grep -q '^BENCH none ' "$work/bench.txt"; then
 	echo "bench: no result from the guest; console tail:"
 	tail -20 "$work/console.log"
 	exit 1
 fi
-cat "$work/bench.txt"
+grep '^BENCH ' "$work/bench.txt"
 # Best rate of each configuration over the rounds, as a ratio to the best
 # no-capture rate of the same boot; drops are summed over the rounds.
+grep '^BENCH-INFO' "$work/bench.txt" | sort -u
 awk '$1 == "BENCH" {
 	if ($3 > best[$2]) best[$2] = $3
 	if ($4 != "-") drops[$2] += $4; else drops[$2] = "-"

@@ -123,10 +123,12 @@ vm_build_initramfs() {
 # executing a stale translation of a kernel text_poke() site (the int3 of a
 # static key being flipped when tracepoints are registered under load), and
 # both vCPUs then spin forever in syscall_trace_enter (soft lockups).
+# VM_ACCEL overrides the accelerator, VM_APPEND adds kernel parameters
+# (tests/vm/bench.sh uses both).
 vm_boot() {
-	timeout "$4" qemu-system-x86_64 -accel tcg,thread=single -m 1024 -smp 2 -nographic \
+	timeout "$4" qemu-system-x86_64 -accel "${VM_ACCEL:-tcg,thread=single}" -m 1024 -smp 2 -nographic \
 		-no-reboot -kernel "$VM_KERNEL" -initrd "$1" \
-		-append 'console=ttyS0 panic=-1 loglevel=5 rdinit=/init' \
+		-append "console=ttyS0 panic=-1 loglevel=5 rdinit=/init ${VM_APPEND:-}" \
 		-serial "file:$2" -serial "file:$3" -monitor none \
 		</dev/null >/dev/null 2>&1
 }

@@ -18,7 +18,7 @@ use crate::event::schema::EF_DROP_SIMPLE_CONS;
 use crate::event::table::{id, EVENT_MAX};
 use crate::event::view::EventView;
 use crate::filter::compile::{self, FieldId, FieldTable, Node};
-use crate::filter::eval::{eval, Fields, Lazy, Record, Scratch};
+use crate::filter::eval::{eval, fold, Fields, Folded, Lazy, Record, Scratch};
 use crate::filter::fields::Ctx;
 use crate::output::alert::{Alert, Priority};
 use crate::rules::diag::Location;
@@ -100,11 +100,15 @@ pub struct Rule {
 }
 
 /// The rules one event type is tested against, and the fields they read
-/// (condition and output), in rule order.
+/// (condition and output), in rule order. Each rule's condition is folded
+/// for the event type: tests on `evt.type` (and `evt.dir` where the type
+/// fixes it) are decided once here, and rules they rule out are left out.
 #[derive(Debug, Default)]
 pub struct Candidates {
     /// Rule indexes, ascending.
     pub rules: Vec<u32>,
+    /// The folded condition of each rule of `rules`.
+    pub conds: Vec<Node>,
     /// Every field the rules read, each once.
     pub fields: Vec<FieldId>,
 }
@@ -161,34 +165,66 @@ impl Engine {
         if !errors.is_empty() {
             return Err(errors);
         }
-        let index = |name: &str| {
-            let rules: Vec<u32> = (0..out.len() as u32)
-                .filter(|i| types[*i as usize].contains(name))
-                .collect();
-            let mut fields = Vec::new();
-            let mut seen = vec![false; table.len()];
-            for &i in &rules {
-                let r = &out[i as usize];
-                let mut add = |f: FieldId| {
-                    if !std::mem::replace(&mut seen[f as usize], true) {
-                        fields.push(f);
+        let find = |name: &str| {
+            table
+                .fields()
+                .iter()
+                .position(|b| b.info.name == name && b.arg.is_empty())
+                .map(|i| i as FieldId)
+        };
+        let (evt_type, evt_dir) = (find("evt.type"), find("evt.dir"));
+        // Candidates for events whose evt.type is `name` and, when known,
+        // whose evt.dir is `dir`.
+        let index = |name: &'static str, dir: Option<&'static str>| {
+            let known = |f: FieldId| {
+                if Some(f) == evt_type {
+                    Some(name)
+                } else if Some(f) == evt_dir {
+                    dir
+                } else {
+                    None
+                }
+            };
+            let mut c = Candidates::default();
+            for i in (0..out.len() as u32).filter(|i| types[*i as usize].contains(name)) {
+                match fold(&out[i as usize].cond, &known) {
+                    Folded::Const(false) => {}
+                    Folded::Const(true) => {
+                        c.rules.push(i);
+                        c.conds.push(Node::And(Vec::new()));
                     }
-                };
-                r.cond.for_each_field(&mut add);
-                r.output.fields().iter().for_each(|f| add(*f));
+                    Folded::Node(n) => {
+                        c.rules.push(i);
+                        c.conds.push(n);
+                    }
+                }
             }
-            Arc::new(Candidates { rules, fields })
+            let mut seen = vec![false; table.len()];
+            let mut add = |f: FieldId| {
+                if !std::mem::replace(&mut seen[f as usize], true) {
+                    c.fields.push(f);
+                }
+            };
+            for (k, &i) in c.rules.iter().enumerate() {
+                c.conds[k].for_each_field(&mut add);
+                out[i as usize].output.fields().iter().for_each(|f| add(*f));
+            }
+            Arc::new(c)
         };
         let by_type = (0..EVENT_MAX)
             .map(|ty| {
-                let name = crate::event::schema::info(ty).map_or("<unknown>", |i| i.name);
-                index(name)
+                let dir = if crate::event::schema::is_enter(ty) {
+                    ">"
+                } else {
+                    "<"
+                };
+                index(render::type_name_of(ty), Some(dir))
             })
             .collect();
         let by_syscall = (0..SYSCALL_CODES)
-            .map(|c| index(render::syscall_name(c).unwrap_or("<unknown>")))
+            .map(|c| index(render::syscall_name(c).unwrap_or("<unknown>"), None))
             .collect();
-        let unknown = index("<unknown>");
+        let unknown = index("<unknown>", None);
         Ok(Engine {
             rules: out,
             table,
@@ -259,9 +295,9 @@ impl Engine {
     ) {
         // As Falco, an event raises at most one alert: the first rule in
         // rule order whose condition holds (unless `all_matches`).
-        for &i in &cands.rules {
+        for (&i, cond) in cands.rules.iter().zip(&cands.conds) {
             let r = &self.rules[i as usize];
-            if eval(&r.cond, fields, scratch) {
+            if eval(cond, fields, scratch) {
                 emit(self.alert(r, fields, time_ns));
                 if !self.opts.all_matches {
                     return;

@@ -153,7 +153,14 @@ pub fn type_name(e: &EventView<'_>) -> &'static str {
             .and_then(syscall_name)
             .unwrap_or("<unknown>");
     }
-    match e.info() {
+    type_name_of(ty)
+}
+
+/// `evt.type` of every event of type `ty` other than the generic ones
+/// (whose name is their syscall's): the schema name, or `<unknown>` for
+/// unused and placeholder types.
+pub fn type_name_of(ty: u16) -> &'static str {
+    match super::schema::info(ty) {
         Some(i) if i.name.starts_with("NA") || i.flags & super::schema::EF_UNUSED != 0 => {
             "<unknown>"
         }

@@ -3,7 +3,9 @@
 //! a typed test, every constant parsed (numbers, sets, networks, compiled
 //! regexes, globs). Errors carry the span of what they concern.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+use rustc_hash::FxHashSet as HashSet;
 use std::fmt;
 
 use regex::Regex;

@@ -20,47 +20,68 @@ pub trait Fields {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Slot {
-    Unset,
     Na,
     Text(u32, u32),
 }
 
 /// Field values of one event: one text buffer and a slot per field id.
-#[derive(Debug, Clone, Default)]
+/// A slot counts only when its stamp equals the record's generation, so
+/// forgetting every value is one increment, not a pass over the slots.
+/// Stamp 0 is never a generation: new slots start unset.
+#[derive(Debug, Clone)]
 pub struct Record {
     buf: String,
-    slots: Vec<Slot>,
+    slots: Vec<(u32, Slot)>,
+    gen: u32,
+}
+
+impl Default for Record {
+    fn default() -> Record {
+        Record {
+            buf: String::new(),
+            slots: Vec::new(),
+            gen: 1,
+        }
+    }
 }
 
 impl Record {
     /// Forgets every value; sized for `n` fields.
     pub fn reset(&mut self, n: usize) {
         self.buf.clear();
-        self.slots.clear();
-        self.slots.resize(n, Slot::Unset);
+        self.gen = self.gen.wrapping_add(1);
+        if self.gen == 0 {
+            // Stamps from 2^32 generations ago would look current.
+            self.slots.clear();
+            self.gen = 1;
+        }
+        if self.slots.len() < n {
+            self.slots.resize(n, (0, Slot::Na));
+        }
     }
 
     /// Extracts field `id` from `ctx` unless already done.
     pub fn fill(&mut self, id: FieldId, table: &FieldTable, ctx: &Ctx<'_>) {
         let i = id as usize;
         if i >= self.slots.len() {
-            self.slots.resize(i + 1, Slot::Unset);
+            self.slots.resize(i + 1, (0, Slot::Na));
         }
-        if self.slots[i] != Slot::Unset {
+        if self.slots[i].0 == self.gen {
             return;
         }
         let start = self.buf.len();
-        self.slots[i] = if table.get(id).extract(ctx, &mut self.buf) {
+        let slot = if table.get(id).extract(ctx, &mut self.buf) {
             Slot::Text(start as u32, self.buf.len() as u32)
         } else {
             Slot::Na
         };
+        self.slots[i] = (self.gen, slot);
     }
 
     /// The text of a filled field.
     pub fn get(&self, id: FieldId) -> Option<&str> {
         match self.slots.get(id as usize) {
-            Some(Slot::Text(a, b)) => self.buf.get(*a as usize..*b as usize),
+            Some(&(g, Slot::Text(a, b))) if g == self.gen => self.buf.get(a as usize..b as usize),
             _ => None,
         }
     }
@@ -119,6 +140,57 @@ pub fn eval<F: Fields>(n: &Node, f: &mut F, s: &mut Scratch) -> bool {
             Some(v) => apply(t, v),
             None => false,
         },
+    }
+}
+
+/// What constant folding makes of a node: a constant, or what is left.
+#[derive(Debug)]
+pub enum Folded {
+    /// The node has this value for every event folded for.
+    Const(bool),
+    /// The node with its constant parts removed.
+    Node(Node),
+}
+
+/// Folds the tests on fields whose value `known` gives (for every event
+/// the program will see, e.g. `evt.type` for one event type) into
+/// constants, and simplifies `and`/`or`/`not` around them. Fields `known`
+/// returns `None` for stay tests. Evaluating the result on an event for
+/// which `known` holds gives what evaluating `n` gives.
+pub fn fold(n: &Node, known: &dyn Fn(FieldId) -> Option<&'static str>) -> Folded {
+    match n {
+        Node::And(v) | Node::Or(v) => {
+            let is_and = matches!(n, Node::And(_));
+            let mut kept = Vec::with_capacity(v.len());
+            for c in v {
+                match fold(c, known) {
+                    // false in an and, true in an or, decides it.
+                    Folded::Const(b) if b != is_and => return Folded::Const(b),
+                    Folded::Const(_) => {}
+                    Folded::Node(x) => kept.push(x),
+                }
+            }
+            match kept.len() {
+                0 => Folded::Const(is_and),
+                1 => Folded::Node(kept.pop().unwrap_or(Node::And(Vec::new()))),
+                _ if is_and => Folded::Node(Node::And(kept)),
+                _ => Folded::Node(Node::Or(kept)),
+            }
+        }
+        Node::Not(c) => match fold(c, known) {
+            Folded::Const(b) => Folded::Const(!b),
+            Folded::Node(x) => Folded::Node(Node::Not(Box::new(x))),
+        },
+        Node::Exists(src) if src.transforms.is_empty() && known(src.field).is_some() => {
+            Folded::Const(true)
+        }
+        Node::Cmp(src, t) if src.transforms.is_empty() && !matches!(t, Test::Field(..)) => {
+            match known(src.field) {
+                Some(v) => Folded::Const(apply(t, v)),
+                None => Folded::Node(n.clone()),
+            }
+        }
+        _ => Folded::Node(n.clone()),
     }
 }
 
@@ -396,6 +468,49 @@ mod tests {
         for (cond, want) in cases {
             assert_eq!(run(cond, p), *want, "{cond}");
         }
+    }
+
+    #[test]
+    fn folding_for_a_known_event_type() {
+        // (condition, folded for evt.type=openat evt.dir=<: constant or
+        // whether a program is left)
+        let cases: &[(&str, Option<bool>)] = &[
+            ("evt.type = openat", Some(true)),
+            ("evt.type in (open, openat) and evt.dir = <", Some(true)),
+            ("evt.type = execve and proc.name = x", Some(false)),
+            ("evt.dir = > and proc.name = x", Some(false)),
+            ("evt.type = execve or proc.name = x", None),
+            ("not evt.type = execve", Some(true)),
+            ("evt.type != openat or evt.dir exists", Some(true)),
+            ("evt.type = openat and proc.name = x", None),
+            ("tolower(evt.type) = openat", None),
+        ];
+        for (cond, want) in cases {
+            let e = parse::parse(cond, 0).unwrap();
+            let mut table = FieldTable::default();
+            let n = compile::compile(&e, &mut table).unwrap();
+            let ty = table.intern("evt.type", None).unwrap();
+            let dir = table.intern("evt.dir", None).unwrap();
+            let known = |f: FieldId| (f == ty).then_some("openat").or((f == dir).then_some("<"));
+            let got = match fold(&n, &known) {
+                Folded::Const(b) => Some(b),
+                Folded::Node(_) => None,
+            };
+            assert_eq!(got, *want, "{cond}");
+        }
+        // What is left evaluates as the whole did.
+        let e = parse::parse("evt.type = openat and proc.name = x", 0).unwrap();
+        let mut table = FieldTable::default();
+        let n = compile::compile(&e, &mut table).unwrap();
+        let ty = table.intern("evt.type", None).unwrap();
+        let name = table.intern("proc.name", None).unwrap();
+        let Folded::Node(left) = fold(&n, &|f| (f == ty).then_some("openat")) else {
+            panic!("folded away");
+        };
+        let mut m = Map(vec![(name, "x")]);
+        assert!(eval(&left, &mut m, &mut Scratch::default()));
+        let mut m = Map(vec![(name, "y")]);
+        assert!(!eval(&left, &mut m, &mut Scratch::default()));
     }
 
     #[test]

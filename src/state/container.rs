@@ -2,7 +2,7 @@
 //! descriptions (name, image, mounts, labels) captures carry as JSON events,
 //! kept in a bounded table.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Most containers kept; further descriptions replace nothing and are dropped.
 pub const MAX_CONTAINERS: usize = 4096;

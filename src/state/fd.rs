@@ -1,7 +1,7 @@
 //! File descriptor state: what each open descriptor of a process refers to,
 //! in a bounded table per process.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::capture::meta::{FdInfo, FdKind};

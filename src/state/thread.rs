@@ -1,7 +1,7 @@
 //! Thread state: the process table seeded from a capture's process list and
 //! kept current by clone/execve/procexit events, bounded in size.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 use super::container::id_from_cgroups;
 use super::fd::FdTable;

@@ -5,6 +5,7 @@ KDIR ?= $(firstword $(wildcard /lib/modules/$(shell uname -r)/build) $(wildcard 
 SAKER := target/release/saker
 
 .PHONY: all build run agent driver driver-check test unit-test vm-test vm-service-test pkg-test e2e-test deb rpm bench deps lint clean
+.PHONY: vm-captures vm-parity-test replay-bench
 
 all: build
 
@@ -38,7 +39,7 @@ lint:
 unit-test:
 	$(CARGO) test --release
 
-test: lint unit-test driver-check vm-test vm-service-test pkg-test e2e-test
+test: lint unit-test driver-check vm-test vm-service-test pkg-test e2e-test vm-parity-test
 
 vm-test: agent driver
 	tests/vm/run.sh
@@ -60,8 +61,30 @@ pkg-test: agent
 e2e-test: agent
 	tests/e2e/run.sh
 
-bench: agent driver
+bench: agent driver replay-bench
 	tests/vm/bench.sh
+
+# Captures made in a bookworm guest with the reference scap.ko + sysdig -w and
+# with saker.ko + saker capture (tests/vm/captures.sh; cached under
+# build/vm-captures/, CAPTURES_FLAGS=-f re-makes them).
+CAPTURES_FLAGS ?=
+SAKER_BUILT = $${CARGO_TARGET_DIR:-target}/release/saker
+
+vm-captures: agent
+	SAKER=$(SAKER_BUILT) tests/vm/captures.sh $(CAPTURES_FLAGS) parity bench
+
+# Each 0.31.1 rule's matches on the VM captures equal sysdig's filter's.
+vm-parity-test: agent
+	SAKER=$(SAKER_BUILT) tests/vm/captures.sh $(CAPTURES_FLAGS) parity
+	SAKER_VM_CAPTURES=$(CURDIR)/build/vm-captures/parity $(CARGO) test --release \
+		--test engine_parity rules_match_sysdig_on_vm_captures -- --nocapture
+
+# The rule engine three ways on the reference driver's captures: sysdig with
+# no rule, sysdig with the 0.31.1 rules OR'd, saker with 1 and 2 workers.
+replay-bench: agent
+	SAKER=$(SAKER_BUILT) tests/vm/captures.sh $(CAPTURES_FLAGS) bench
+	$(CARGO) run --release --example rule_bench -- \
+		build/vm-captures/bench/loop-scap.scap build/vm-captures/bench/mixed-scap.scap
 
 clean:
 	$(CARGO) clean

@@ -16,7 +16,7 @@ apt-get install -y -qq --no-install-recommends \
 	qemu-system-x86 busybox-static debootstrap \
 	libclang-dev clang \
 	sysdig \
-	rpm \
+	rpm time \
 	python3 >/dev/null
 
 if ! command -v cargo >/dev/null; then

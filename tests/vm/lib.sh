@@ -138,3 +138,37 @@ vm_extract() {
 	sed -n "/^==BEGIN $2==/,/^==END $2==/p" "$1" | sed '1d;$d' | tr -d '\r' |
 		base64 -d >"$3" 2>/dev/null
 }
+
+# vm_build_scap OUTDIR: the reference driver scap.ko for the guest kernel in
+# OUTDIR, from Debian's falcosecurity-scap-dkms package unpacked (never
+# installed) under build/scap-dkms, or from $SCAP_SRC. Sets VM_SCAP_KO;
+# returns non-zero (and says why) when it cannot be had.
+vm_build_scap() {
+	VM_SCAP_KO=
+	src=${SCAP_SRC:-}
+	if [ -z "$src" ]; then
+		cache="$VM_ROOT/build/scap-dkms"
+		if [ ! -d "$cache/usr/src" ]; then
+			mkdir -p "$cache"
+			(cd "$cache" && apt-get download falcosecurity-scap-dkms >/dev/null 2>&1 &&
+				dpkg -x falcosecurity-scap-dkms_*.deb .) || {
+				echo "vm: cannot fetch falcosecurity-scap-dkms" >&2
+				return 1
+			}
+		fi
+		src=$(ls -d "$cache"/usr/src/scap-* 2>/dev/null | tail -1)
+	fi
+	[ -n "$src" ] && [ -f "$src/Makefile" ] || {
+		echo "vm: no reference driver source" >&2
+		return 1
+	}
+	rm -rf "$1/scap"
+	mkdir -p "$1"
+	cp -r "$src" "$1/scap"
+	make -s -C "$1/scap" KERNELDIR="$VM_KDIR" >"$1/scap.log" 2>&1 || {
+		echo "vm: building the reference scap.ko failed" >&2
+		tail -5 "$1/scap.log" >&2
+		return 1
+	}
+	VM_SCAP_KO=$1/scap/scap.ko
+}

@@ -5,8 +5,13 @@
  * Every writer appends the next parameter of the record: its value after the
  * values already written and its length in the length array. A record that
  * runs out of room is marked overflowed and dropped at commit. User memory is
- * read with the _nofault helpers: probes run with preemption disabled and
- * never take a page fault; a fault stores an empty parameter.
+ * read with page faults disabled (probes run with preemption disabled): a
+ * fault, from a bad pointer or memory not resident, stores an empty parameter
+ * and marks the record, which commit counts in n_drops_fault.
+ *
+ * The hot path (sk_fill_syscall) computes fixed-size values inline and
+ * writes them with one inlined writer; variable-size parameters and user
+ * memory reads go through sk_put_src.
  */
 #include <linux/bpf.h>
 #include <linux/fcntl.h>
@@ -17,12 +22,15 @@
 #include <uapi/linux/mount.h>
 #include <linux/openat2.h>
 #include <linux/poll.h>
+#include <linux/sem.h>
 #include <linux/sched/mm.h>
 #include <linux/time64.h>
 #include <linux/sched.h>
 #include <linux/socket.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
+#include <linux/timekeeping.h>
+#include <asm/syscall.h>
 #include <asm/unaligned.h>
 
 #include "saker.h"
@@ -30,47 +38,47 @@
 #define SK_MAX_IOV 32
 #define SK_MAX_POLLFDS 16
 
-static u32 sk_type_width(u8 type)
-{
-	switch (type) {
-	case SK_PT_INT8: case SK_PT_UINT8: case SK_PT_FLAGS8: case SK_PT_SIGTYPE:
-		return 1;
-	case SK_PT_INT16: case SK_PT_UINT16: case SK_PT_FLAGS16:
-	case SK_PT_SYSCALLID: case SK_PT_PORT:
-		return 2;
-	case SK_PT_INT32: case SK_PT_UINT32: case SK_PT_FLAGS32: case SK_PT_MODE:
-	case SK_PT_UID: case SK_PT_GID: case SK_PT_SIGSET: case SK_PT_BOOL:
-	case SK_PT_IPV4ADDR:
-		return 4;
-	case SK_PT_INT64: case SK_PT_UINT64: case SK_PT_ERRNO: case SK_PT_FD:
-	case SK_PT_PID: case SK_PT_RELTIME: case SK_PT_ABSTIME:
-		return 8;
-	default:
-		return 0;
-	}
-}
+/* Bytes of a fixed-size parameter type; 0 for variable-size types. */
+static const u8 sk_width[SK_PT_FSRELPATH + 1] = {
+	[SK_PT_INT8] = 1, [SK_PT_UINT8] = 1, [SK_PT_FLAGS8] = 1,
+	[SK_PT_SIGTYPE] = 1,
+	[SK_PT_INT16] = 2, [SK_PT_UINT16] = 2, [SK_PT_FLAGS16] = 2,
+	[SK_PT_SYSCALLID] = 2, [SK_PT_PORT] = 2,
+	[SK_PT_INT32] = 4, [SK_PT_UINT32] = 4, [SK_PT_FLAGS32] = 4,
+	[SK_PT_MODE] = 4, [SK_PT_UID] = 4, [SK_PT_GID] = 4, [SK_PT_SIGSET] = 4,
+	[SK_PT_BOOL] = 4, [SK_PT_IPV4ADDR] = 4,
+	[SK_PT_INT64] = 8, [SK_PT_UINT64] = 8, [SK_PT_ERRNO] = 8,
+	[SK_PT_FD] = 8, [SK_PT_PID] = 8, [SK_PT_RELTIME] = 8,
+	[SK_PT_ABSTIME] = 8,
+};
 
-static u8 sk_cur_type(struct sk_record *r)
+/* The schema type of the next parameter (SK_PT_NONE when complete). */
+static __always_inline u8 sk_cur_type(struct sk_record *r)
 {
 	return r->idx < r->nparams ? r->info->types[r->idx] : SK_PT_NONE;
 }
 
-static void sk_set_len(struct sk_record *r, u32 len)
+static __always_inline void sk_set_len(struct sk_record *r, u32 len)
 {
-	u8 *lens = r->base + sizeof(struct saker_evt_hdr);
+	u16 *lens = (u16 *)(r->base + sizeof(struct saker_evt_hdr));
 
-	put_unaligned((u16)len, (u16 *)(lens + r->idx * sizeof(u16)));
+	lens[r->idx] = len;	/* 2-byte aligned: the record is 8-aligned */
 	r->len += len;
 	r->idx++;
 }
 
 /* Room for the next value, or NULL (record overflowed or complete). */
-u8 *sk_put_open(struct sk_record *r, u32 *room)
+static __always_inline u8 *__sk_put_open(struct sk_record *r, u32 *room)
 {
-	if (r->overflow || r->idx >= r->nparams)
+	if (unlikely(r->overflow || r->idx >= r->nparams))
 		return NULL;
 	*room = min_t(u32, r->cap - r->len, U16_MAX);
 	return r->base + r->len;
+}
+
+u8 *sk_put_open(struct sk_record *r, u32 *room)
+{
+	return __sk_put_open(r, room);
 }
 
 void sk_put_close(struct sk_record *r, u32 len)
@@ -78,14 +86,15 @@ void sk_put_close(struct sk_record *r, u32 len)
 	sk_set_len(r, len);
 }
 
-void sk_put(struct sk_record *r, const void *val, u32 len)
+static __always_inline void __sk_put(struct sk_record *r, const void *val,
+				     u32 len)
 {
 	u32 room;
-	u8 *dst = sk_put_open(r, &room);
+	u8 *dst = __sk_put_open(r, &room);
 
 	if (!dst)
 		return;
-	if (len > room) {
+	if (unlikely(len > room)) {
 		r->overflow = true;
 		return;
 	}
@@ -93,28 +102,47 @@ void sk_put(struct sk_record *r, const void *val, u32 len)
 	sk_set_len(r, len);
 }
 
-void sk_put_num(struct sk_record *r, u64 v)
+void sk_put(struct sk_record *r, const void *val, u32 len)
 {
-	u32 w = sk_type_width(sk_cur_type(r));
-	u8 b[8];
+	__sk_put(r, val, len);
+}
 
+/* A number in the width of the next parameter's type (none if variable). */
+static __always_inline void __sk_put_num(struct sk_record *r, u64 v)
+{
+	u8 *dst;
+	u32 w;
+
+	if (unlikely(r->overflow || r->idx >= r->nparams))
+		return;
+	w = sk_width[r->info->types[r->idx]];
+	if (unlikely(w > r->cap - r->len)) {
+		r->overflow = true;
+		return;
+	}
+	dst = r->base + r->len;
 	switch (w) {
 	case 1:
-		b[0] = v;
+		*dst = v;
 		break;
 	case 2:
-		put_unaligned((u16)v, (u16 *)b);
+		put_unaligned((u16)v, (u16 *)dst);
 		break;
 	case 4:
-		put_unaligned((u32)v, (u32 *)b);
+		put_unaligned((u32)v, (u32 *)dst);
 		break;
 	case 8:
-		put_unaligned(v, (u64 *)b);
+		put_unaligned(v, (u64 *)dst);
 		break;
 	default:
 		break;
 	}
-	sk_put(r, b, w);
+	sk_set_len(r, w);
+}
+
+void sk_put_num(struct sk_record *r, u64 v)
+{
+	__sk_put_num(r, v);
 }
 
 /*
@@ -128,47 +156,71 @@ void sk_put_empty(struct sk_record *r)
 
 	switch (sk_cur_type(r)) {
 	case SK_PT_FDLIST:
-		sk_put(r, zero, 2);
+		__sk_put(r, zero, 2);
 		break;
 	case SK_PT_DYN:
-		sk_put(r, zero, 9);
+		__sk_put(r, zero, 9);
 		break;
 	default:
-		sk_put_num(r, 0);
+		__sk_put_num(r, 0);
 		break;
 	}
+}
+
+/* Complete a record: every parameter not written yet, empty. */
+void sk_record_fill_rest(struct sk_record *r)
+{
+	while (!r->overflow && r->idx < r->nparams)
+		sk_put_empty(r);
+}
+
+/*
+ * Read user memory without faulting; a fault marks the record. This is
+ * copy_from_user_nofault() without the hardened-usercopy object check (for a
+ * destination in the ring, which is vmap'd, a search of the kernel's vmap
+ * areas on every copy): the callers bound every copy by the record's room or
+ * their own stack buffer.
+ */
+int sk_copy_user(struct sk_record *r, void *dst, unsigned long src,
+		 unsigned long len)
+{
+	unsigned long left = len;
+
+	if (likely(access_ok((const void __user *)src, len))) {
+		pagefault_disable();
+		left = raw_copy_from_user(dst, (const void __user *)src, len);
+		pagefault_enable();
+	}
+	if (likely(!left))
+		return 0;
+	r->fault = true;
+	return -EFAULT;
 }
 
 void sk_put_str(struct sk_record *r, const char *s)
 {
-	sk_put(r, s, strnlen(s, SK_MAX_PATH - 1) + 1);
+	__sk_put(r, s, strnlen(s, SK_MAX_PATH - 1) + 1);
 }
 
 /*
- * Copy a NUL-terminated user string of at most count bytes without faulting,
- * a page at a time so that a string ending before an unmapped page is read.
- * Returns its length without the NUL (count if none was found within count
- * bytes), or -EFAULT.
+ * Copy a NUL-terminated user string of at most count bytes without faulting
+ * (a string ending before an unmapped page is read). Returns its length
+ * without the NUL (count if none was found within count bytes), or -EFAULT
+ * after marking the record.
  */
-long sk_strncpy_user(u8 *dst, unsigned long src, long count)
+long sk_strncpy_user(struct sk_record *r, u8 *dst, unsigned long src,
+		     long count)
 {
-	long done = 0;
+	long n;
 
-	while (done < count) {
-		unsigned long addr = src + done;
-		long chunk = min_t(long, count - done,
-				   PAGE_SIZE - (addr & ~PAGE_MASK));
-		u8 *nul;
-
-		if (copy_from_user_nofault(dst + done, (const void __user *)addr,
-					   chunk))
-			return -EFAULT;
-		nul = memchr(dst + done, 0, chunk);
-		if (nul)
-			return nul - dst;
-		done += chunk;
+	pagefault_disable();
+	n = strncpy_from_user(dst, (const char __user *)src, count);
+	pagefault_enable();
+	if (unlikely(n < 0)) {
+		r->fault = true;
+		return -EFAULT;
 	}
-	return count;
+	return n;
 }
 
 /* A NUL-terminated user string; NULL gives "(NULL)", a fault an empty one. */
@@ -182,7 +234,7 @@ void sk_put_user_str(struct sk_record *r, unsigned long uptr)
 		sk_put_str(r, "(NULL)");
 		return;
 	}
-	dst = sk_put_open(r, &room);
+	dst = __sk_put_open(r, &room);
 	if (!dst)
 		return;
 	room = min(room, SK_MAX_PATH);
@@ -190,7 +242,7 @@ void sk_put_user_str(struct sk_record *r, unsigned long uptr)
 		r->overflow = true;
 		return;
 	}
-	n = sk_strncpy_user(dst, uptr, room);
+	n = sk_strncpy_user(r, dst, uptr, room);
 	if (n < 0) {
 		sk_set_len(r, 0);
 		return;
@@ -209,7 +261,7 @@ void sk_put_user_str(struct sk_record *r, unsigned long uptr)
 void sk_put_user_buf(struct sk_record *r, unsigned long uptr, u32 len)
 {
 	u32 room;
-	u8 *dst = sk_put_open(r, &room);
+	u8 *dst = __sk_put_open(r, &room);
 
 	if (!dst)
 		return;
@@ -217,7 +269,7 @@ void sk_put_user_buf(struct sk_record *r, unsigned long uptr, u32 len)
 		r->overflow = true;
 		return;
 	}
-	if (len && copy_from_user_nofault(dst, (const void __user *)uptr, len))
+	if (len && sk_copy_user(r, dst, uptr, len))
 		len = 0;
 	sk_set_len(r, len);
 }
@@ -229,13 +281,12 @@ static void sk_put_iov(struct sk_record *r, unsigned long uiov,
 	struct iovec iov[SK_MAX_IOV];
 	u32 room, got = 0;
 	unsigned long i;
-	u8 *dst = sk_put_open(r, &room);
+	u8 *dst = __sk_put_open(r, &room);
 
 	if (!dst)
 		return;
 	cnt = min_t(unsigned long, cnt, SK_MAX_IOV);
-	if (copy_from_user_nofault(iov, (const void __user *)uiov,
-				   cnt * sizeof(*iov))) {
+	if (sk_copy_user(r, iov, uiov, cnt * sizeof(*iov))) {
 		sk_set_len(r, 0);
 		return;
 	}
@@ -246,31 +297,33 @@ static void sk_put_iov(struct sk_record *r, unsigned long uiov,
 			r->overflow = true;
 			return;
 		}
-		if (copy_from_user_nofault(dst + got, iov[i].iov_base, n))
+		if (sk_copy_user(r, dst + got,
+				 (unsigned long)iov[i].iov_base, n))
 			break;
 		got += n;
 	}
 	sk_set_len(r, got);
 }
 
-static u64 sk_iov_len(unsigned long uiov, unsigned long cnt)
+static u64 sk_iov_len(struct sk_record *r, unsigned long uiov,
+		      unsigned long cnt)
 {
 	struct iovec iov[SK_MAX_IOV];
 	u64 total = 0;
 	unsigned long i;
 
 	cnt = min_t(unsigned long, cnt, SK_MAX_IOV);
-	if (copy_from_user_nofault(iov, (const void __user *)uiov,
-				   cnt * sizeof(*iov)))
+	if (sk_copy_user(r, iov, uiov, cnt * sizeof(*iov)))
 		return 0;
 	for (i = 0; i < cnt; i++)
 		total += iov[i].iov_len;
 	return total;
 }
 
-static int sk_get_msghdr(unsigned long umsg, struct user_msghdr *m)
+static int sk_get_msghdr(struct sk_record *r, unsigned long umsg,
+			 struct user_msghdr *m)
 {
-	return copy_from_user_nofault(m, (const void __user *)umsg, sizeof(*m));
+	return sk_copy_user(r, m, umsg, sizeof(*m));
 }
 
 static u32 sk_fd_dev(long fd)
@@ -336,14 +389,14 @@ static void sk_put_how(struct sk_record *r, unsigned long uhow, int field)
 {
 	struct open_how how = {};
 
-	if (copy_from_user_nofault(&how, (const void __user *)uhow, sizeof(how)))
+	if (sk_copy_user(r, &how, uhow, sizeof(how)))
 		memset(&how, 0, sizeof(how));
 	if (field == 0)
-		sk_put_num(r, sk_open_flags(how.flags));
+		__sk_put_num(r, sk_open_flags(how.flags));
 	else if (field == 1)
-		sk_put_num(r, sk_create_mode(how.flags, how.mode));
+		__sk_put_num(r, sk_create_mode(how.flags, how.mode));
 	else
-		sk_put_num(r, sk_resolve_flags(how.resolve));
+		__sk_put_num(r, sk_resolve_flags(how.resolve));
 }
 
 static u32 sk_execveat_flags(unsigned long flags)
@@ -358,9 +411,9 @@ static u32 sk_execveat_flags(unsigned long flags)
 }
 
 /* An argument as a value of the current parameter's type. */
-static u64 sk_arg_value(struct sk_record *r, unsigned long v)
+static __always_inline u64 sk_arg_value(u8 type, unsigned long v)
 {
-	switch (sk_cur_type(r)) {
+	switch (type) {
 	case SK_PT_FD: case SK_PT_PID: case SK_PT_ERRNO:
 		return (u64)(s64)(s32)v;	/* int in the syscall ABI */
 	default:
@@ -372,10 +425,9 @@ static void sk_put_user_int(struct sk_record *r, unsigned long uptr, int i)
 {
 	s32 v;
 
-	if (!uptr || copy_from_user_nofault(&v, (const void __user *)uptr +
-					    i * sizeof(v), sizeof(v)))
+	if (!uptr || sk_copy_user(r, &v, uptr + i * sizeof(v), sizeof(v)))
 		v = 0;
-	sk_put_num(r, (u64)(s64)v);
+	__sk_put_num(r, (u64)(s64)v);
 }
 
 static void sk_put_msg(struct sk_record *r, struct sk_call *c,
@@ -383,12 +435,13 @@ static void sk_put_msg(struct sk_record *r, struct sk_call *c,
 {
 	struct user_msghdr m;
 
-	if (sk_get_msghdr(c->args[s->arg], &m)) {
+	if (sk_get_msghdr(r, c->args[s->arg], &m)) {
 		sk_put_empty(r);
 		return;
 	}
 	if (s->op == SK_MSGLEN) {
-		sk_put_num(r, sk_iov_len((unsigned long)m.msg_iov, m.msg_iovlen));
+		__sk_put_num(r, sk_iov_len(r, (unsigned long)m.msg_iov,
+					   m.msg_iovlen));
 	} else if (s->op == SK_WMSG) {
 		sk_put_iov(r, (unsigned long)m.msg_iov, m.msg_iovlen, c->snaplen);
 	} else if (c->ret > 0) {
@@ -412,14 +465,36 @@ u64 sk_vm_kib(int field)
 	return get_mm_counter(mm, MM_SWAPENTS) << (PAGE_SHIFT - 10);
 }
 
-static u64 sk_user_u64(unsigned long uptr, int index)
+static u64 sk_user_u64(struct sk_record *r, unsigned long uptr, int index)
 {
 	u64 v;
 
-	if (!uptr || copy_from_user_nofault(&v, (const void __user *)uptr +
-					    index * sizeof(v), sizeof(v)))
+	if (!uptr || sk_copy_user(r, &v, uptr + index * sizeof(v), sizeof(v)))
 		return 0;
 	return v;
+}
+
+/*
+ * semop: field aux % 3 (sem_num, sem_op, sem_flg as PPM_*) of element
+ * aux / 3 of the sembuf array at uptr holding n elements; 0 past the end.
+ */
+static u64 sk_sembuf_field(struct sk_record *r, unsigned long uptr,
+			   unsigned long n, int aux)
+{
+	struct sembuf sb;
+	unsigned long i = aux / 3;
+
+	if (!uptr || i >= n ||
+	    sk_copy_user(r, &sb, uptr + i * sizeof(sb), sizeof(sb)))
+		return 0;
+	switch (aux % 3) {
+	case 0:
+		return sb.sem_num;
+	case 1:
+		return (u64)(s64)sb.sem_op;
+	default:
+		return sk_semop_flags((u16)sb.sem_flg);
+	}
 }
 
 /* FDLIST: u16 count, then per fd an s64 fd and u16 PPM_POLL* flags. */
@@ -428,7 +503,7 @@ static void sk_put_pollfds(struct sk_record *r, unsigned long ufds,
 {
 	struct pollfd fds[SK_MAX_POLLFDS];
 	u32 room, i, n = min_t(unsigned long, nfds, SK_MAX_POLLFDS);
-	u8 *dst = sk_put_open(r, &room);
+	u8 *dst = __sk_put_open(r, &room);
 
 	if (!dst)
 		return;
@@ -436,8 +511,7 @@ static void sk_put_pollfds(struct sk_record *r, unsigned long ufds,
 		r->overflow = true;
 		return;
 	}
-	if (!ufds || copy_from_user_nofault(fds, (const void __user *)ufds,
-					    n * sizeof(*fds)))
+	if (!ufds || sk_copy_user(r, fds, ufds, n * sizeof(*fds)))
 		n = 0;
 	put_unaligned((u16)n, (u16 *)dst);
 	for (i = 0; i < n; i++) {
@@ -456,7 +530,7 @@ static void sk_put_dyn(struct sk_record *r, u8 idx, u64 v, u32 width)
 
 	b[0] = idx;
 	put_unaligned(v, (u64 *)(b + 1));
-	sk_put(r, b, 1 + width);
+	__sk_put(r, b, 1 + width);
 }
 
 /* ptrace data: the word read for PEEK*, a signal for resuming requests. */
@@ -471,8 +545,7 @@ static void sk_put_ptrace_data(struct sk_record *r, struct sk_call *c)
 	}
 	switch (sk_ptrace_req(c->args[0])) {
 	case 2: case 3: case 4:		/* PEEKTEXT, PEEKDATA, PEEKUSR */
-		if (copy_from_user_nofault(&word, (const void __user *)data,
-					   sizeof(word)))
+		if (sk_copy_user(r, &word, data, sizeof(word)))
 			word = 0;
 		sk_put_dyn(r, 0, word, 8);
 		break;
@@ -485,25 +558,14 @@ static void sk_put_ptrace_data(struct sk_record *r, struct sk_call *c)
 	}
 }
 
-static void sk_put_src(struct sk_record *r, struct sk_call *c,
-		       const struct sk_src *s)
+/* A parameter of the other sources: variable-size, or read from user memory. */
+static noinline void sk_put_src(struct sk_record *r, struct sk_call *c,
+				const struct sk_src *s)
 {
-	unsigned long a = c->args[s->arg % 6];
-	unsigned long b = c->args[(s->arg + 1) % 6];
+	unsigned long a = c->args[s->arg & 7];
+	unsigned long b = c->args[(s->arg + 1) & 7];
 
 	switch (s->op) {
-	case SK_DEFAULT:
-		if (r->idx == 0)
-			sk_put_num(r, c->is_exit ? (u64)c->ret : sk_arg_value(r, a));
-		else
-			sk_put_empty(r);
-		break;
-	case SK_ARG:
-		sk_put_num(r, sk_arg_value(r, a));
-		break;
-	case SK_RET:
-		sk_put_num(r, (u64)c->ret);
-		break;
 	case SK_USTR:
 		sk_put_user_str(r, a);
 		break;
@@ -520,25 +582,7 @@ static void sk_put_src(struct sk_record *r, struct sk_call *c,
 		sk_put_iov(r, a, b, c->snaplen);
 		break;
 	case SK_IOVLEN:
-		sk_put_num(r, sk_iov_len(a, b));
-		break;
-	case SK_OFLAGS:
-		sk_put_num(r, sk_open_flags(a));
-		break;
-	case SK_OMODE:
-		sk_put_num(r, sk_create_mode(c->args[s->arg - 1], a));
-		break;
-	case SK_CMODE:
-		sk_put_num(r, sk_create_mode(O_CREAT, a));
-		break;
-	case SK_MODE:
-		sk_put_num(r, sk_mode_bits(a));
-		break;
-	case SK_DEV:
-		sk_put_num(r, sk_fd_dev(c->ret));
-		break;
-	case SK_CLFLAGS:
-		sk_put_num(r, sk_clone_flags(a));
+		__sk_put_num(r, sk_iov_len(r, a, b));
 		break;
 	case SK_SOCKADDR:
 		sk_put_sockaddr(r, a, b);
@@ -552,8 +596,7 @@ static void sk_put_src(struct sk_record *r, struct sk_call *c,
 	case SK_TUPLE_UAP: {
 		u32 len;
 
-		if (!b || copy_from_user_nofault(&len, (const void __user *)b,
-						 sizeof(len)))
+		if (!b || sk_copy_user(r, &len, b, sizeof(len)))
 			len = 0;
 		sk_put_tuple_addr(r, (s32)c->args[0], a, len, true);
 		break;
@@ -561,7 +604,7 @@ static void sk_put_src(struct sk_record *r, struct sk_call *c,
 	case SK_TUPLE_MSG: {
 		struct user_msghdr m;
 
-		if (sk_get_msghdr(a, &m))
+		if (sk_get_msghdr(r, a, &m))
 			memset(&m, 0, sizeof(m));
 		sk_put_tuple_addr(r, (s32)c->args[0], (unsigned long)m.msg_name,
 				  m.msg_namelen, s->aux);
@@ -572,14 +615,6 @@ static void sk_put_src(struct sk_record *r, struct sk_call *c,
 		break;
 	case SK_HOW:
 		sk_put_how(r, a, s->aux);
-		break;
-	case SK_MSFLAGS:
-		if ((a & MS_MGC_MSK) == MS_MGC_VAL)
-			a &= ~MS_MGC_MSK;
-		sk_put_num(r, a);
-		break;
-	case SK_EXVAT:
-		sk_put_num(r, sk_execveat_flags(a));
 		break;
 	case SK_QUEUE:
 		sk_put_queue(r, (s32)c->args[0], s->aux);
@@ -595,28 +630,13 @@ static void sk_put_src(struct sk_record *r, struct sk_call *c,
 	case SK_PIPEINO: {
 		s32 fd;
 
-		if (copy_from_user_nofault(&fd, (const void __user *)a, sizeof(fd)))
+		if (sk_copy_user(r, &fd, a, sizeof(fd)))
 			fd = -1;
-		sk_put_num(r, c->ret == 0 ? sk_fd_ino(fd) : 0);
+		__sk_put_num(r, c->ret == 0 ? sk_fd_ino(fd) : 0);
 		break;
 	}
-	case SK_FCNTL:
-		sk_put_num(r, sk_fcntl_cmd(a));
-		break;
-	case SK_PTRACE:
-		sk_put_num(r, sk_ptrace_req(a));
-		break;
-	case SK_PROT:
-		sk_put_num(r, sk_mmap_prot(a));
-		break;
-	case SK_MAPFL:
-		sk_put_num(r, sk_mmap_flags(a));
-		break;
-	case SK_VM:
-		sk_put_num(r, sk_vm_kib(s->aux));
-		break;
 	case SK_RLIM:
-		sk_put_num(r, sk_user_u64(a, s->aux));
+		__sk_put_num(r, sk_user_u64(r, a, s->aux));
 		break;
 	case SK_POLLFDS:
 		sk_put_pollfds(r, a, b, s->aux);
@@ -624,12 +644,14 @@ static void sk_put_src(struct sk_record *r, struct sk_call *c,
 	case SK_TIMESPEC: {
 		struct __kernel_timespec ts;
 
-		if (!a || copy_from_user_nofault(&ts, (const void __user *)a,
-						 sizeof(ts)))
+		if (!a || sk_copy_user(r, &ts, a, sizeof(ts)))
 			memset(&ts, 0, sizeof(ts));
-		sk_put_num(r, ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec);
+		__sk_put_num(r, ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec);
 		break;
 	}
+	case SK_SEMBUF:
+		__sk_put_num(r, sk_sembuf_field(r, a, b, s->aux));
+		break;
 	case SK_PTRACE_ADDR:
 		sk_put_dyn(r, 0, c->ret < 0 ? 0 : a, 8);
 		break;
@@ -641,27 +663,202 @@ static void sk_put_src(struct sk_record *r, struct sk_call *c,
 		sk_put_dyn(r, c->ret >= 0 && (a == BPF_MAP_CREATE ||
 			   a == BPF_PROG_LOAD) ? 0 : 1, c->ret, 8);
 		break;
-	case SK_PPMSC:
-		sk_put_num(r, c->sc->ppm_sc);
-		break;
-	case SK_NR:
-		sk_put_num(r, c->nr);
-		break;
 	default:
 		sk_put_empty(r);
 		break;
 	}
 }
 
-void sk_fill_syscall(struct sk_record *r, struct sk_call *c)
+/*
+ * The value of a fixed-size parameter computed from the registers and the
+ * task without reading user memory: true with *v set, false for the other
+ * sources (sk_put_src).
+ */
+static __always_inline bool sk_src_num(struct sk_call *c,
+				       const struct sk_src *s, unsigned int i,
+				       u8 type, u64 *v)
+{
+	unsigned long a = c->args[s->arg & 7];
+
+	/* The most common sources first, before the search of the switch. */
+	if (likely(s->op == SK_ARG)) {
+		*v = sk_arg_value(type, a);
+		return true;
+	}
+	if (likely(s->op == SK_RET)) {
+		*v = (u64)c->ret;
+		return true;
+	}
+	switch (s->op) {
+	case SK_DEFAULT:
+		if (i != 0)
+			return false;
+		*v = c->is_exit ? (u64)c->ret : sk_arg_value(type, a);
+		return true;
+	case SK_OFLAGS:
+		*v = sk_open_flags(a);
+		return true;
+	case SK_OMODE:
+		*v = sk_create_mode(c->args[(s->arg - 1) & 7], a);
+		return true;
+	case SK_CMODE:
+		*v = sk_create_mode(O_CREAT, a);
+		return true;
+	case SK_MODE:
+		*v = sk_mode_bits(a);
+		return true;
+	case SK_DEV:
+		*v = sk_fd_dev(c->ret);
+		return true;
+	case SK_CLFLAGS:
+		*v = sk_clone_flags(a);
+		return true;
+	case SK_MSFLAGS:
+		if ((a & MS_MGC_MSK) == MS_MGC_VAL)
+			a &= ~MS_MGC_MSK;
+		*v = a;
+		return true;
+	case SK_EXVAT:
+		*v = sk_execveat_flags(a);
+		return true;
+	case SK_FCNTL:
+		*v = sk_fcntl_cmd(a);
+		return true;
+	case SK_PTRACE:
+		*v = sk_ptrace_req(a);
+		return true;
+	case SK_PROT:
+		*v = sk_mmap_prot(a);
+		return true;
+	case SK_MAPFL:
+		*v = sk_mmap_flags(a);
+		return true;
+	case SK_VM:
+		*v = sk_vm_kib(s->aux);
+		return true;
+	case SK_PPMSC:
+		*v = c->sc->ppm_sc;
+		return true;
+	case SK_NR:
+		*v = c->nr;
+		return true;
+	case SK_SEMGETFL:
+		*v = sk_semget_flags(a);
+		return true;
+	case SK_SEMCTL:
+		*v = sk_semctl_cmd(a);
+		return true;
+	case SK_SEMVAL:
+		*v = c->args[(s->arg - 1) & 7] == SETVAL ? a : 0;
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * The parameters of a syscall event. Fixed-size values are written here
+ * with the record's position kept in registers; the other sources write
+ * through the record (sk_put_src), which is synchronised around them.
+ */
+static __always_inline void sk_fill_syscall(struct sk_record *r,
+					    struct sk_call *c)
 {
 	const struct sk_event_fill *f = &sk_fills[r->type];
-	unsigned int i;
+	const u8 *types = r->info->types;
+	u16 *lens = (u16 *)(r->base + sizeof(struct saker_evt_hdr));
+	unsigned int i = r->idx, n = r->nparams;
+	u32 len = r->len;
 
 	if (f->fn) {
 		f->fn(r, c);
 		return;
 	}
-	for (i = 0; i < r->nparams && !r->overflow; i++)
-		sk_put_src(r, c, &f->src[i]);
+	while (i < n) {
+		const struct sk_src *s = &f->src[i];
+		u8 type = types[i];
+		u8 *dst;
+		u64 v;
+		u32 w;
+
+		if (!sk_src_num(c, s, i, type, &v)) {
+			r->len = len;
+			r->idx = i;
+			sk_put_src(r, c, s);
+			if (unlikely(r->idx == i && !r->overflow))
+				sk_put_empty(r); /* a writer wrote nothing */
+			if (r->overflow)
+				return;
+			len = r->len;
+			i = r->idx;
+			continue;
+		}
+		w = sk_width[type];
+		if (unlikely(w > r->cap - len)) {
+			r->overflow = true;
+			return;
+		}
+		dst = r->base + len;
+		switch (w) {
+		case 1:
+			*dst = v;
+			break;
+		case 2:
+			put_unaligned((u16)v, (u16 *)dst);
+			break;
+		case 4:
+			put_unaligned((u32)v, (u32 *)dst);
+			break;
+		case 8:
+			put_unaligned(v, (u64 *)dst);
+			break;
+		default:
+			break;
+		}
+		lens[i] = w;
+		len += w;
+		i++;
+	}
+	r->len = len;
+	r->idx = i;
+}
+
+/*
+ * One syscall event, from the probes once the syscall is known to be of
+ * interest (every other syscall skips this frame's set-up). Here, with the
+ * fill, so that the whole event is one function.
+ */
+noinline void sk_syscall_event(struct sk_session *s, struct pt_regs *regs,
+			       long nr, long ret, bool is_exit)
+{
+	const struct sk_syscall_entry *sc = &sk_syscalls[nr];
+	struct sk_record *r;
+	struct sk_call *c;
+	struct sk_ring *ring;
+	u64 ts;
+
+	preempt_disable_notrace();
+	ring = sk_ring_get(s);
+	if (!ring)
+		goto out;
+	/* In the ring, not on the stack: no zeroing of locals per event. */
+	r = &ring->rec;
+	c = &ring->call;
+	ts = ktime_get_real_fast_ns();
+	if (!sk_record_begin(ring, r, is_exit ? sc->exit_event :
+			     sc->enter_event)) {
+		syscall_get_arguments(current, regs, c->args);
+		c->args[6] = 0;
+		c->args[7] = 0;
+		c->sc = sc;
+		c->nr = nr;
+		c->ret = ret;
+		c->is_exit = is_exit;
+		c->snaplen = READ_ONCE(s->snaplen);
+		sk_fill_syscall(r, c);
+		sk_record_commit(r, ts, current->pid);
+	}
+	sk_ring_put(ring);
+out:
+	preempt_enable_notrace();
 }

@@ -7,6 +7,7 @@
 #include <linux/mman.h>
 #include <linux/poll.h>
 #include <linux/ptrace.h>
+#include <linux/sem.h>
 #include <uapi/linux/sched.h>
 
 #include "saker.h"
@@ -60,6 +61,8 @@ u32 sk_open_flags(unsigned long flags)
 		res = 1;
 		break;
 	}
+	if (!(flags & ~O_ACCMODE))
+		return res;	/* the common case: access mode only */
 	return res | sk_map_bits(flags, map, ARRAY_SIZE(map));
 }
 
@@ -160,4 +163,39 @@ u32 sk_ptrace_req(unsigned long req)
 	};
 
 	return sk_map_value(req, map, ARRAY_SIZE(map));
+}
+
+/* semop sem_flg -> PPM_IPC_NOWAIT, PPM_SEM_UNDO */
+u32 sk_semop_flags(unsigned long flags)
+{
+	static const struct sk_bit map[] = {
+		{ IPC_NOWAIT, 1 << 0 }, { SEM_UNDO, 1 << 1 },
+	};
+
+	return sk_map_bits(flags, map, ARRAY_SIZE(map));
+}
+
+/* semget semflg -> PPM_IPC_CREAT, PPM_IPC_EXCL (the mode bits are dropped) */
+u32 sk_semget_flags(unsigned long flags)
+{
+	static const struct sk_bit map[] = {
+		{ IPC_CREAT, 1 << 13 }, { IPC_EXCL, 1 << 14 },
+	};
+
+	return sk_map_bits(flags, map, ARRAY_SIZE(map));
+}
+
+/* semctl cmd -> PPM_IPC_STAT ... PPM_SETVAL; 0 if unknown */
+u32 sk_semctl_cmd(unsigned long cmd)
+{
+	static const struct sk_bit map[] = {
+		{ IPC_STAT, 1 << 0 }, { IPC_SET, 1 << 1 }, { IPC_RMID, 1 << 2 },
+		{ IPC_INFO, 1 << 3 }, { SEM_INFO, 1 << 4 },
+		{ SEM_STAT, 1 << 5 },
+		{ GETALL, 1 << 6 }, { GETNCNT, 1 << 7 }, { GETPID, 1 << 8 },
+		{ GETVAL, 1 << 9 }, { GETZCNT, 1 << 10 }, { SETALL, 1 << 11 },
+		{ SETVAL, 1 << 12 },
+	};
+
+	return sk_map_value(cmd, map, ARRAY_SIZE(map));
 }

@@ -37,12 +37,12 @@ static u32 sk_unix_path(u8 *dst, u32 room, const char *path, u32 max)
 }
 
 /* The user's sockaddr (at most sizeof(*ss) bytes), or false. */
-static bool sk_get_sockaddr(struct sockaddr_storage *ss, unsigned long uaddr,
-			    unsigned long ulen)
+static bool sk_get_sockaddr(struct sk_record *r, struct sockaddr_storage *ss,
+			    unsigned long uaddr, unsigned long ulen)
 {
 	ulen = min_t(unsigned long, ulen, sizeof(*ss));
 	if (!uaddr || ulen < sizeof(ss->ss_family) ||
-	    copy_from_user_nofault(ss, (const void __user *)uaddr, ulen))
+	    sk_copy_user(r, ss, uaddr, ulen))
 		return false;
 	memset((u8 *)ss + ulen, 0, sizeof(*ss) - ulen);
 	return true;
@@ -57,7 +57,7 @@ void sk_put_sockaddr(struct sk_record *r, unsigned long uaddr,
 
 	if (!dst)
 		return;
-	if (!sk_get_sockaddr(&ss, uaddr, ulen)) {
+	if (!sk_get_sockaddr(r, &ss, uaddr, ulen)) {
 		sk_put_close(r, 0);
 		return;
 	}
@@ -225,7 +225,7 @@ void sk_put_tuple_addr(struct sk_record *r, long fd, unsigned long uaddr,
 {
 	struct sockaddr_storage ss;
 
-	if (sk_get_sockaddr(&ss, uaddr, ulen))
+	if (sk_get_sockaddr(r, &ss, uaddr, ulen))
 		sk_put_tuple_dir(r, fd, inbound, &ss);
 	else
 		sk_put_user_buf(r, 0, 0);
@@ -241,7 +241,7 @@ void sk_put_unix_pair(struct sk_record *r, unsigned long ufds, int which)
 	s32 fd;
 	u64 v = 0;
 
-	if (copy_from_user_nofault(&fd, (const void __user *)ufds, sizeof(fd)))
+	if (sk_copy_user(r, &fd, ufds, sizeof(fd)))
 		fd = -1;
 	rcu_read_lock();
 	sk = sk_fd_sock(fd);

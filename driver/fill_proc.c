@@ -7,6 +7,8 @@
 #include <linux/cgroup.h>
 #include <linux/cred.h>
 #include <linux/fcntl.h>
+#include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/kdev_t.h>
 #include <linux/kernfs.h>
 #include <linux/mm.h>
@@ -30,7 +32,8 @@ static bool sk_is_exec(u16 type)
 }
 
 /* Copy a NULL-terminated user array of strings, NUL-separated, into dst. */
-static u32 sk_gather_argv(u8 *dst, u32 room, unsigned long uargv)
+static u32 sk_gather_argv(struct sk_record *r, u8 *dst, u32 room,
+			  unsigned long uargv)
 {
 	u32 off = 0;
 	int i;
@@ -39,10 +42,9 @@ static u32 sk_gather_argv(u8 *dst, u32 room, unsigned long uargv)
 		unsigned long p;
 		long n;
 
-		if (copy_from_user_nofault(&p, (const void __user *)uargv +
-					   i * sizeof(p), sizeof(p)) || !p)
+		if (sk_copy_user(r, &p, uargv + i * sizeof(p), sizeof(p)) || !p)
 			break;
-		n = sk_strncpy_user(dst + off, p, room - off);
+		n = sk_strncpy_user(r, dst + off, p, room - off);
 		if (n < 0)
 			break;
 		if (off + n >= room) {
@@ -55,15 +57,15 @@ static u32 sk_gather_argv(u8 *dst, u32 room, unsigned long uargv)
 }
 
 /* Copy [start, end) of the current mm (argv or environment area). */
-static u32 sk_copy_area(u8 *dst, u32 room, unsigned long start,
-			unsigned long end)
+static u32 sk_copy_area(struct sk_record *r, u8 *dst, u32 room,
+			unsigned long start, unsigned long end)
 {
 	u32 len;
 
 	if (!start || end <= start)
 		return 0;
 	len = min_t(unsigned long, end - start, room);
-	if (!len || copy_from_user_nofault(dst, (const void __user *)start, len))
+	if (!len || sk_copy_user(r, dst, start, len))
 		return 0;
 	dst[len - 1] = 0;
 	return len;
@@ -83,9 +85,9 @@ static void sk_put_exe_args(struct sk_record *r, struct sk_call *c,
 		return;
 	room = min(room, SK_MAX_ARGS);
 	if (c->ret >= 0 && mm)
-		len = sk_copy_area(dst, room, mm->arg_start, mm->arg_end);
+		len = sk_copy_area(r, dst, room, mm->arg_start, mm->arg_end);
 	else if (c->ret < 0 && sk_is_exec(r->type))
-		len = sk_gather_argv(dst, room, c->args[r->type ==
+		len = sk_gather_argv(r, dst, room, c->args[r->type ==
 				     SAKER_EVT_SYSCALL_EXECVE_19_X ? 1 : 2]);
 	if (!len) {
 		if (!room) {
@@ -114,9 +116,9 @@ static void sk_put_env(struct sk_record *r, struct sk_call *c,
 		return;
 	room = min(room, SK_MAX_ARGS);
 	if (c->ret >= 0 && mm)
-		len = sk_copy_area(dst, room, mm->env_start, mm->env_end);
+		len = sk_copy_area(r, dst, room, mm->env_start, mm->env_end);
 	else if (c->ret < 0)
-		len = sk_gather_argv(dst, room, c->args[r->type ==
+		len = sk_gather_argv(r, dst, room, c->args[r->type ==
 				     SAKER_EVT_SYSCALL_EXECVE_19_X ? 2 : 3]);
 	sk_put_close(r, len);
 }
@@ -173,6 +175,36 @@ static u32 sk_tty_nr(void)
 	return new_encode_dev(MKDEV(major, minor) + index);
 }
 
+/*
+ * execve flags: PPM_EXE_WRITABLE when the current task may write its
+ * executable or owns it (the old one after a failed exec). Permissions are
+ * checked without blocking: a check that would block counts as not writable.
+ */
+static u32 sk_exe_flags(struct mm_struct *mm)
+{
+	struct file *exe;
+	struct inode *inode;
+	struct user_namespace *mnt_userns;
+	u32 flags = 0;
+
+	if (!mm)
+		return 0;
+	rcu_read_lock();
+	exe = rcu_dereference(mm->exe_file);
+	if (exe && !get_file_rcu(exe))
+		exe = NULL;
+	rcu_read_unlock();
+	if (!exe)
+		return 0;
+	inode = file_inode(exe);
+	mnt_userns = file_mnt_user_ns(exe);
+	if (!inode_permission(mnt_userns, inode, MAY_WRITE | MAY_NOT_BLOCK) ||
+	    inode_owner_or_capable(mnt_userns, inode))
+		flags |= 1 << 0;	/* PPM_EXE_WRITABLE */
+	fput(exe);
+	return flags;
+}
+
 static u32 sk_proc_clone_flags(struct sk_record *r, struct sk_call *c)
 {
 	struct pid_namespace *ns = task_active_pid_ns(current);
@@ -184,8 +216,7 @@ static u32 sk_proc_clone_flags(struct sk_record *r, struct sk_call *c)
 	} else if (r->type == SAKER_EVT_SYSCALL_CLONE3_X) {
 		u64 f;
 
-		if (!copy_from_user_nofault(&f, (const void __user *)c->args[0],
-					    sizeof(f)))
+		if (!sk_copy_user(r, &f, c->args[0], sizeof(f)))
 			flags = f;
 	}
 	res = sk_clone_flags(flags);
@@ -224,7 +255,7 @@ void sk_fill_proc(struct sk_record *r, struct sk_call *c)
 		sk_put_num(r, task_pgrp_nr_ns(current, task_active_pid_ns(current)));
 		sk_put_num(r, (u64)(s64)(s32)from_kuid(&init_user_ns,
 						       audit_get_loginuid(current)));
-		sk_put_num(r, 0);	/* flags: PPM_EXE_WRITABLE not computed */
+		sk_put_num(r, sk_exe_flags(mm));
 	} else {
 		sk_put_num(r, sk_proc_clone_flags(r, c));
 		sk_put_num(r, from_kuid_munged(current_user_ns(), current_euid()));

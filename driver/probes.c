@@ -40,80 +40,30 @@ int sk_probes_init(void)
 	return 0;
 }
 
-/* This CPU's ring with the re-entry guard taken, or NULL. */
-static struct sk_ring *sk_ring_get(struct sk_session *s)
+/* Whether syscall nr of the current task is to be captured. */
+static __always_inline bool sk_wanted(struct sk_session *s, long nr)
 {
-	unsigned int cpu = smp_processor_id();
-	struct sk_ring *ring;
-
-	if (cpu >= s->nr_rings)
-		return NULL;
-	ring = s->rings[cpu];
-	if (!ring)
-		return NULL;
-	if (ring->busy) {
-		WRITE_ONCE(ring->prod->n_drops_reentry,
-			   ring->prod->n_drops_reentry + 1);
-		return NULL;
-	}
-	ring->busy = true;
-	barrier();
-	return ring;
-}
-
-static void sk_ring_put(struct sk_ring *ring)
-{
-	barrier();
-	ring->busy = false;
-}
-
-static void sk_syscall_event(struct sk_session *s, struct pt_regs *regs,
-			     long nr, long ret, bool is_exit)
-{
-	struct sk_record r;
-	struct sk_call c;
-	struct sk_ring *ring;
-	u64 ts;
-
-	if (!READ_ONCE(s->enabled) || in_compat_syscall())
-		return;
-	if (nr < 0 || nr >= SAKER_SYSCALL_MAX || !test_bit(nr, s->interest))
-		return;
-	preempt_disable_notrace();
-	ring = sk_ring_get(s);
-	if (!ring)
-		goto out;
-	ts = ktime_get_real_fast_ns();
-	c.sc = &sk_syscalls[nr];
-	if (!sk_record_begin(ring, &r, is_exit ? c.sc->exit_event :
-			     c.sc->enter_event)) {
-		syscall_get_arguments(current, regs, c.args);
-		c.nr = nr;
-		c.ret = ret;
-		c.is_exit = is_exit;
-		c.snaplen = READ_ONCE(s->snaplen);
-		sk_fill_syscall(&r, &c);
-		sk_record_commit(&r, ts);
-	}
-	sk_ring_put(ring);
-out:
-	preempt_enable_notrace();
+	return READ_ONCE(s->enabled) && nr >= 0 && nr < SAKER_SYSCALL_MAX &&
+	       test_bit(nr, s->interest) && !in_compat_syscall();
 }
 
 static void sk_probe_sys_enter(void *data, struct pt_regs *regs, long id)
 {
-	sk_syscall_event(data, regs, id, 0, false);
+	if (sk_wanted(data, id))
+		sk_syscall_event(data, regs, id, 0, false);
 }
 
 static void sk_probe_sys_exit(void *data, struct pt_regs *regs, long ret)
 {
-	sk_syscall_event(data, regs, syscall_get_nr(current, regs), ret, true);
+	long nr = syscall_get_nr(current, regs);
+
+	if (sk_wanted(data, nr))
+		sk_syscall_event(data, regs, nr, ret, true);
 }
 
 static void sk_probe_proc_exit(void *data, struct task_struct *p)
 {
 	struct sk_session *s = data;
-	struct sk_record r;
 	struct sk_ring *ring;
 	u64 ts;
 
@@ -125,9 +75,9 @@ static void sk_probe_proc_exit(void *data, struct task_struct *p)
 	if (!ring)
 		goto out;
 	ts = ktime_get_real_fast_ns();
-	if (!sk_record_begin(ring, &r, SAKER_EVT_PROCEXIT_1_E)) {
-		sk_fill_procexit(&r, p);
-		sk_record_commit(&r, ts);
+	if (!sk_record_begin(ring, &ring->rec, SAKER_EVT_PROCEXIT_1_E)) {
+		sk_fill_procexit(&ring->rec, p);
+		sk_record_commit(&ring->rec, ts, current->pid);
 	}
 	sk_ring_put(ring);
 out:

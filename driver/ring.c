@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * ring.c - per-CPU rings: allocation, mapping, reserve and commit.
+ * ring.c - per-CPU rings: allocation and mapping (reserve and commit are
+ * inline in saker.h, on the probes' path).
  *
  * A ring is one consumer page, one producer page and ring_bytes of data
  * pages. Pages are allocated one by one; the data pages are vmap'd twice back
@@ -13,7 +14,6 @@
 #include <linux/vmalloc.h>
 #include <linux/topology.h>
 #include <linux/sched.h>
-#include <asm/unaligned.h>
 
 #include "saker.h"
 
@@ -147,84 +147,14 @@ int sk_ring_mmap(struct sk_session *s, struct vm_area_struct *vma)
 			    &ring->pages[SK_DATA_PAGE], nr_data);
 }
 
-static void sk_count_drop(u64 *counter)
-{
-	WRITE_ONCE(*counter, *counter + 1);
-}
-
-/*
- * Start a record of the given type at this ring's head. The caller runs with
- * preemption disabled on the ring's CPU and holds the re-entry guard.
- * Returns 0, or -ENOSPC after counting a full-ring drop.
- */
-int sk_record_begin(struct sk_ring *ring, struct sk_record *r, u16 type)
-{
-	struct saker_ring_producer *prod = ring->prod;
-	u64 head = prod->head;
-	/* Pairs with the consumer's store-release of tail. */
-	u64 tail = smp_load_acquire(&ring->cons->tail);
-	u64 used = head - tail;
-	u64 ring_bytes = ring->mask + 1;
-	u64 space;
-
-	if (used > ring_bytes) {
-		/* A consumer that wrote nonsense: treat the ring as full. */
-		sk_count_drop(&prod->n_drops_full);
-		return -ENOSPC;
-	}
-	space = ring_bytes - used;
-	r->ring = ring;
-	r->base = ring->data + (head & ring->mask);
-	r->cap = min_t(u64, space, SK_MAX_RECORD);
-	r->type = type;
-	r->info = &sk_schema[type];
-	r->nparams = r->info->nparams;
-	r->idx = 0;
-	r->overflow = false;
-	r->len = sizeof(struct saker_evt_hdr) + r->nparams * sizeof(u16);
-	if (r->len > r->cap) {
-		sk_count_drop(&prod->n_drops_full);
-		return -ENOSPC;
-	}
-	return 0;
-}
-
+/* A record that overflowed: too large for a record, or ring full. */
 void sk_record_drop(struct sk_record *r)
 {
 	struct saker_ring_producer *prod = r->ring->prod;
 
 	/* cap is the free space unless that exceeds the record size limit. */
 	if (r->cap == SK_MAX_RECORD)
-		sk_count_drop(&prod->n_drops_toolarge);
+		sk_count(&prod->n_drops_toolarge);
 	else
-		sk_count_drop(&prod->n_drops_full);
-}
-
-/* Write the header and publish the record; drops it if it did not fit. */
-void sk_record_commit(struct sk_record *r, u64 ts)
-{
-	struct saker_ring_producer *prod = r->ring->prod;
-	struct saker_evt_hdr *hdr = (struct saker_evt_hdr *)r->base;
-	u64 size;
-
-	while (!r->overflow && r->idx < r->nparams)
-		sk_put_empty(r);
-	if (r->overflow) {
-		sk_record_drop(r);
-		return;
-	}
-	size = SAKER_RECORD_SIZE((u64)r->len);
-	if (size > r->cap) {
-		/* The record fits but its padding does not: ring full. */
-		sk_count_drop(&prod->n_drops_full);
-		return;
-	}
-	put_unaligned(ts, &hdr->ts);
-	put_unaligned((u64)current->pid, &hdr->tid);
-	put_unaligned(r->len, &hdr->len);
-	put_unaligned(r->type, &hdr->type);
-	put_unaligned((u32)r->nparams, &hdr->nparams);
-	WRITE_ONCE(prod->n_evts, prod->n_evts + 1);
-	/* Pairs with the consumer's load-acquire of head. */
-	smp_store_release(&prod->head, prod->head + size);
+		sk_count(&prod->n_drops_full);
 }

@@ -8,6 +8,8 @@
 #include <linux/types.h>
 #include <linux/bitmap.h>
 #include <linux/mm_types.h>
+#include <asm/barrier.h>
+#include <asm/unaligned.h>
 
 #include "include/uapi/saker_abi.h"
 
@@ -56,6 +58,32 @@ struct sk_syscall_entry {
 
 extern const struct sk_syscall_entry sk_syscalls[SAKER_SYSCALL_MAX];
 
+struct sk_ring;
+
+/* A record being written into a ring, between reserve and commit. */
+struct sk_record {
+	struct sk_ring *ring;
+	u8 *base;		/* start of the record in the data area */
+	u32 cap;		/* bytes writable at base */
+	u32 len;		/* bytes written: header + lengths + values */
+	u16 type;
+	u16 nparams;
+	u16 idx;		/* next parameter */
+	bool overflow;
+	bool fault;		/* a read of user memory faulted */
+	const struct sk_event_info *info;
+};
+
+/* Inputs of one syscall event. */
+struct sk_call {
+	unsigned long args[8];	/* 6 arguments, then zeros: indexes are & 7 */
+	long nr;
+	long ret;
+	bool is_exit;
+	u32 snaplen;
+	const struct sk_syscall_entry *sc;
+};
+
 /* One CPU's ring. */
 struct sk_ring {
 	struct page **pages;		/* consumer, producer, data pages */
@@ -65,6 +93,9 @@ struct sk_ring {
 	u8 *data;			/* data pages mapped twice */
 	u64 mask;
 	bool busy;			/* re-entry guard, this CPU only */
+	/* The event being written, owned by whoever holds busy. */
+	struct sk_record rec;
+	struct sk_call call;
 };
 
 /* One open of /dev/saker: the rings and the capture settings. */
@@ -84,32 +115,106 @@ struct sk_ring *sk_ring_alloc(int cpu, u64 ring_bytes);
 void sk_ring_free(struct sk_ring *ring);
 int sk_ring_mmap(struct sk_session *s, struct vm_area_struct *vma);
 
-/* A record being written into a ring, between reserve and commit. */
-struct sk_record {
-	struct sk_ring *ring;
-	u8 *base;		/* start of the record in the data area */
-	u32 cap;		/* bytes writable at base */
-	u32 len;		/* bytes written: header + lengths + values */
-	u16 type;
-	u16 nparams;
-	u16 idx;		/* next parameter */
-	bool overflow;
-	const struct sk_event_info *info;
-};
-
-int sk_record_begin(struct sk_ring *ring, struct sk_record *r, u16 type);
-void sk_record_commit(struct sk_record *r, u64 ts);
 void sk_record_drop(struct sk_record *r);
+void sk_record_fill_rest(struct sk_record *r);
 
-/* Inputs of one syscall event. */
-struct sk_call {
-	unsigned long args[6];
-	long nr;
-	long ret;
-	bool is_exit;
-	u32 snaplen;
-	const struct sk_syscall_entry *sc;
-};
+static inline void sk_count(u64 *counter)
+{
+	WRITE_ONCE(*counter, *counter + 1);
+}
+
+/* This CPU's ring with the re-entry guard taken, or NULL. */
+static __always_inline struct sk_ring *sk_ring_get(struct sk_session *s)
+{
+	unsigned int cpu = smp_processor_id();
+	struct sk_ring *ring;
+
+	if (unlikely(cpu >= s->nr_rings))
+		return NULL;
+	ring = s->rings[cpu];
+	if (unlikely(!ring))
+		return NULL;
+	if (unlikely(ring->busy)) {
+		sk_count(&ring->prod->n_drops_reentry);
+		return NULL;
+	}
+	ring->busy = true;
+	barrier();
+	return ring;
+}
+
+static __always_inline void sk_ring_put(struct sk_ring *ring)
+{
+	barrier();
+	ring->busy = false;
+}
+
+/*
+ * Start a record of the given type at this ring's head. The caller runs with
+ * preemption disabled on the ring's CPU and holds the re-entry guard.
+ * Returns 0, or -ENOSPC after counting a full-ring drop.
+ */
+static __always_inline int sk_record_begin(struct sk_ring *ring,
+					   struct sk_record *r, u16 type)
+{
+	struct saker_ring_producer *prod = ring->prod;
+	/* Pairs with the consumer's store-release of tail. */
+	u64 used = prod->head - smp_load_acquire(&ring->cons->tail);
+	u64 space = ring->mask + 1 - used;
+
+	r->info = &sk_schema[type];
+	r->nparams = r->info->nparams;
+	r->len = sizeof(struct saker_evt_hdr) + r->nparams * sizeof(u16);
+	/* used > ring_bytes: a consumer that wrote nonsense, the ring is full */
+	if (unlikely(used > ring->mask + 1 || r->len > space)) {
+		sk_count(&prod->n_drops_full);
+		return -ENOSPC;
+	}
+	r->ring = ring;
+	r->base = ring->data + (prod->head & ring->mask);
+	r->cap = min_t(u64, space, SK_MAX_RECORD);
+	r->type = type;
+	r->idx = 0;
+	r->overflow = false;
+	r->fault = false;
+	return 0;
+}
+
+/*
+ * Write the header and publish the record, with the given timestamp and
+ * thread id; drops it if it did not fit.
+ */
+static __always_inline void sk_record_commit(struct sk_record *r, u64 ts,
+					     u64 tid)
+{
+	struct saker_ring_producer *prod = r->ring->prod;
+	struct saker_evt_hdr *hdr = (struct saker_evt_hdr *)r->base;
+	u64 size;
+
+	if (unlikely(r->idx < r->nparams))
+		sk_record_fill_rest(r);
+	if (unlikely(r->overflow)) {
+		sk_record_drop(r);
+		return;
+	}
+	size = SAKER_RECORD_SIZE((u64)r->len);
+	if (unlikely(size > r->cap)) {
+		/* The record fits but its padding does not: ring full. */
+		sk_count(&prod->n_drops_full);
+		return;
+	}
+	/* base is 8-byte aligned: ts and tid are aligned, the rest is not */
+	hdr->ts = ts;
+	hdr->tid = tid;
+	put_unaligned(r->len, &hdr->len);
+	put_unaligned(r->type, &hdr->type);
+	put_unaligned((u32)r->nparams, &hdr->nparams);
+	if (unlikely(r->fault))
+		sk_count(&prod->n_drops_fault);
+	sk_count(&prod->n_evts);
+	/* Pairs with the consumer's load-acquire of head. */
+	smp_store_release(&prod->head, prod->head + size);
+}
 
 /* fill.c: parameter writers; each writes the next parameter. */
 void sk_put(struct sk_record *r, const void *val, u32 len);
@@ -117,11 +222,15 @@ void sk_put_num(struct sk_record *r, u64 v);	/* width from the schema */
 void sk_put_empty(struct sk_record *r);
 void sk_put_str(struct sk_record *r, const char *s);
 void sk_put_user_str(struct sk_record *r, unsigned long uptr);
-long sk_strncpy_user(u8 *dst, unsigned long src, long count);
+long sk_strncpy_user(struct sk_record *r, u8 *dst, unsigned long src,
+		     long count);
+int sk_copy_user(struct sk_record *r, void *dst, unsigned long src,
+		 unsigned long len);
 void sk_put_user_buf(struct sk_record *r, unsigned long uptr, u32 len);
 u8 *sk_put_open(struct sk_record *r, u32 *room);
 void sk_put_close(struct sk_record *r, u32 len);
-void sk_fill_syscall(struct sk_record *r, struct sk_call *c);
+void sk_syscall_event(struct sk_session *s, struct pt_regs *regs, long nr,
+		      long ret, bool is_exit);
 u64 sk_vm_kib(int field);
 
 /* fill_table.c */
@@ -186,6 +295,11 @@ enum sk_src_op {
 	SK_PTRACE_DATA,	/* ptrace data (DYN): peeked word, signal or value */
 	SK_BPFRES,	/* bpf result (DYN): fd for map/program creation, else res */
 	SK_NR,		/* native syscall number */
+	SK_SEMGETFL,	/* semget flags at argument -> PPM_IPC_* */
+	SK_SEMCTL,	/* semctl command at argument -> PPM_* */
+	SK_SEMVAL,	/* semctl value at argument if the command is SETVAL */
+	SK_SEMBUF,	/* sembuf array at argument, count at argument + 1:
+			 * element aux / 3, field aux % 3 (num, op, flags) */
 };
 
 /* fill_proc.c */
@@ -200,6 +314,9 @@ u32 sk_mmap_flags(unsigned long flags);
 u32 sk_poll_events(unsigned long ev);
 u32 sk_fcntl_cmd(unsigned long cmd);
 u32 sk_ptrace_req(unsigned long req);
+u32 sk_semop_flags(unsigned long flags);
+u32 sk_semget_flags(unsigned long flags);
+u32 sk_semctl_cmd(unsigned long cmd);
 
 /* fill_net.c */
 void sk_put_sockaddr(struct sk_record *r, unsigned long uaddr, unsigned long ulen);

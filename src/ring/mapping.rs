@@ -39,7 +39,8 @@ pub struct CpuCounters {
     pub events: u64,
     /// Dropped: the ring was full.
     pub drops_full: u64,
-    /// Dropped: fault reading user memory.
+    /// Stored, but with a parameter left empty or cut short: a read of user
+    /// memory faulted (counted in `events` too; not a drop despite the name).
     pub drops_fault: u64,
     /// Dropped: the probe re-entered on this CPU.
     pub drops_reentry: u64,
@@ -48,9 +49,9 @@ pub struct CpuCounters {
 }
 
 impl CpuCounters {
-    /// All drops, whatever the cause.
+    /// Events lost, whatever the cause (`drops_fault` counts stored events).
     pub fn drops(&self) -> u64 {
-        self.drops_full + self.drops_fault + self.drops_reentry + self.drops_toolarge
+        self.drops_full + self.drops_reentry + self.drops_toolarge
     }
 }
 

@@ -305,7 +305,7 @@ mod tests {
         );
         assert_eq!(
             (ring[1].drops_fault, ring[1].drops_reentry, ring[1].drops()),
-            (1, 2, 3)
+            (1, 2, 2)
         );
     }
 

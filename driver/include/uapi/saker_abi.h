@@ -99,12 +99,24 @@ struct saker_ring_consumer {
 	__u64 tail;	/* consumer position */
 };
 
-/* First bytes of the producer page (read-only for userspace). */
+/*
+ * First bytes of the producer page (read-only for userspace).
+ *
+ * n_drops_fault, despite its name, counts stored events: every event of this
+ * CPU (also counted in n_evts) in which at least one read of user memory
+ * through a pointer taken from the syscall's arguments or the process's
+ * memory (path, buffer, iovec, msghdr, sockaddr, argv/environment, ...)
+ * faulted: a bad pointer, or memory that is not resident (probes never take
+ * page faults). The parameters that read feeds are stored empty, or with
+ * what was read before the fault (iovec gathering); the other parameters are
+ * complete. An event is counted once however many of its reads faulted, and
+ * NULL pointers, which are never read, do not count.
+ */
 struct saker_ring_producer {
 	__u64 head;		/* producer position */
 	__u64 n_evts;		/* events stored */
 	__u64 n_drops_full;	/* not stored: ring full */
-	__u64 n_drops_fault;	/* not stored: fault reading user memory */
+	__u64 n_drops_fault;	/* stored, a user memory read faulted (above) */
 	__u64 n_drops_reentry;	/* not stored: probe re-entered on this CPU */
 	__u64 n_drops_toolarge;	/* not stored: record larger than allowed */
 };
@@ -129,7 +141,7 @@ struct saker_interest {
 struct saker_cpu_stats {
 	__u64 n_evts;
 	__u64 n_drops_full;
-	__u64 n_drops_fault;
+	__u64 n_drops_fault;	/* stored events, see struct saker_ring_producer */
 	__u64 n_drops_reentry;
 	__u64 n_drops_toolarge;
 };

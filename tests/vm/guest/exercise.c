@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <sys/sem.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -38,7 +39,8 @@ int main(void)
 	struct sockaddr_in from;
 	socklen_t fromlen;
 	struct rlimit rl;
-	int fd, fd2, sv[2], p[2], u1, u2;
+	struct sembuf sops[2] = { { 0, 1, IPC_NOWAIT }, { 1, 2, SEM_UNDO } };
+	int fd, fd2, sv[2], p[2], u1, u2, sem;
 	struct pollfd pfd;
 	void *m;
 	pid_t pid;
@@ -105,6 +107,10 @@ int main(void)
 	m = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	mprotect(m, 4096, PROT_READ);
 	munmap(m, 8192);
+	sem = semget(IPC_PRIVATE, 2, IPC_CREAT | IPC_EXCL | 0600);
+	syscall(SYS_semop, sem, sops, 2);	/* glibc's semop() is semtimedop */
+	semctl(sem, 1, SETVAL, 5);
+	semctl(sem, 0, IPC_RMID);
 	getrlimit(RLIMIT_NOFILE, &rl);
 	nanosleep(&ts, NULL);
 	setuid(0);

@@ -19,8 +19,13 @@
  * With -i NR,NR,... only those native syscalls are of interest (no procexit):
  * any record of another event type is a violation.
  *
+ * With -F N it calls open() N times on an unmapped address once capture is
+ * on: the fault counter must count at least the 2N faulted events (openat
+ * enter and exit), and N openat exits with -EFAULT and an empty path must be
+ * stored.
+ *
  * usage: ringcheck [-t SECONDS] [-s SNAPLEN] [-f TYPE:TEXT]... [-c] [-q] [-w FILE]
- *                  [-i NR,...] [-z]
+ *                  [-i NR,...] [-z] [-F N]
  *        ringcheck -b        (a second open must fail with EBUSY)
  *   -c  close the device right after enabling and keep reading through the
  *       mappings (the rings must outlive the file until munmap)
@@ -87,6 +92,8 @@ static int quiet;
 static int restrict_types;
 static int hostile;
 static unsigned char allowed[SAKER_EVT_MAX];
+static int fault_opens;
+static unsigned long efault_exits;
 
 static void on_signal(int sig)
 {
@@ -230,6 +237,16 @@ static void check_record(struct ring *r, const uint8_t *rec, uint64_t pos,
 	r->last_ts = h.ts;
 	if (keep_records)
 		keep(rec, h.len, cpu);
+	if (h.type == SAKER_EVT_SYSCALL_OPENAT_2_X && h.nparams > 2) {
+		uint16_t l0, l2;
+		int64_t ret;
+
+		memcpy(&l0, rec + sizeof(h), 2);
+		memcpy(&l2, rec + sizeof(h) + 4, 2);
+		memcpy(&ret, rec + sizeof(h) + 2 * h.nparams, sizeof(ret));
+		if (l0 == 8 && ret == -EFAULT && l2 == 0)
+			efault_exits++;
+	}
 	counts[h.type]++;
 	records++;
 	for (k = 0; k < npats; k++)
@@ -378,7 +395,31 @@ static int map_rings(int fd, const struct saker_info *info, struct ring *rings)
 	return 0;
 }
 
-static void report(int fd, const struct saker_info *info, struct ring *rings)
+/* open() on the address of a page just unmapped: EFAULT every time. */
+static void bad_opens(int n)
+{
+	long ps = sysconf(_SC_PAGESIZE);
+	char *p = mmap(NULL, ps, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	int i, fd;
+
+	if (p == MAP_FAILED || munmap(p, ps)) {
+		perror("ringcheck: mmap");
+		errors++;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		fd = open(p, O_RDONLY);
+		if (fd >= 0 || errno != EFAULT) {
+			fprintf(stderr, "ringcheck: open(unmapped) did not fail with EFAULT\n");
+			errors++;
+		}
+	}
+}
+
+/* Prints the counts; returns the total of n_drops_fault. */
+static unsigned long report(int fd, const struct saker_info *info,
+			    struct ring *rings)
 {
 	struct saker_cpu_stats st[256];
 	struct saker_stats_req req = { (uintptr_t)st, 256, 0 };
@@ -412,6 +453,7 @@ static void report(int fd, const struct saker_info *info, struct ring *rings)
 		       pats[k].text, pats[k].hits);
 	printf("ringcheck: records %lu errors %lu n_evts %lu drops full %lu fault %lu reentry %lu toolarge %lu\n",
 	       records, errors, evts, full, fault, reent, large);
+	return fault;
 }
 
 int main(int argc, char **argv)
@@ -420,11 +462,12 @@ int main(int argc, char **argv)
 	struct ring *rings;
 	double seconds = 2;
 	int snaplen = -1, close_early = 0, opt, fd, k;
+	unsigned long faults;
 	const char *out = NULL;
 	char *interest = NULL;
 	struct timespec t0, now;
 
-	while ((opt = getopt(argc, argv, "bt:s:f:cqw:i:z")) != -1) {
+	while ((opt = getopt(argc, argv, "bt:s:f:cqw:i:zF:")) != -1) {
 		switch (opt) {
 		case 'b':
 			return busy_test();
@@ -453,12 +496,15 @@ int main(int argc, char **argv)
 		case 'z':
 			hostile = 1;
 			break;
+		case 'F':
+			fault_opens = atoi(optarg);
+			break;
 		case 'w':
 			out = optarg;
 			keep_records = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: ringcheck [-t S] [-s N] [-f TYPE:TEXT] [-c] [-q] [-w FILE] [-i NR,...] [-z] | -b\n");
+			fprintf(stderr, "usage: ringcheck [-t S] [-s N] [-f TYPE:TEXT] [-c] [-q] [-w FILE] [-i NR,...] [-z] [-F N] | -b\n");
 			return 2;
 		}
 	}
@@ -488,6 +534,8 @@ int main(int argc, char **argv)
 		close(fd);
 		fd = -1;
 	}
+	if (fault_opens)
+		bad_opens(fault_opens);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	do {
 		uint32_t c;
@@ -511,7 +559,15 @@ int main(int argc, char **argv)
 	}
 	for (k = 0; k < (int)info.nr_cpus; k++)
 		drain(&rings[k], info.ring_bytes, k);
-	report(fd, &info, rings);
+	faults = report(fd, &info, rings);
+	if (fault_opens) {
+		printf("ringcheck: bad-pointer opens %d: faulted events %lu, EFAULT openat exits with an empty path %lu\n",
+		       fault_opens, faults, efault_exits);
+		if (faults < 2UL * fault_opens || efault_exits < (unsigned long)fault_opens) {
+			fprintf(stderr, "ringcheck: faulted opens not counted or not stored\n");
+			errors++;
+		}
+	}
 	if (out && write_scap(out, info.nr_cpus))
 		return 1;
 	return errors ? 1 : 0;

@@ -10,16 +10,21 @@ use super::yaml::{Node, Pos, Style};
 /// Index of a file in [`Files`].
 pub type FileId = usize;
 
-/// The text of every loaded file.
+/// The text of every loaded file, with where each of its lines starts.
 #[derive(Debug, Clone, Default)]
 pub struct Files {
     files: Vec<(String, String)>,
+    line_starts: Vec<Vec<usize>>,
 }
 
 impl Files {
     /// Registers a file; returns its id.
     pub fn add(&mut self, name: &str, text: String) -> FileId {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
         self.files.push((name.to_string(), text));
+        self.line_starts.push(starts);
         self.files.len() - 1
     }
 
@@ -54,9 +59,11 @@ impl Files {
         while !text.is_char_boundary(off) {
             off -= 1;
         }
-        let before = &text[..off];
-        let line = before.matches('\n').count() as u32 + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let starts = self.line_starts.get(id).map_or(&[0][..], Vec::as_slice);
+        // The last line starting at or before `off`.
+        let idx = starts.partition_point(|s| *s <= off).max(1) - 1;
+        let line = idx as u32 + 1;
+        let line_start = starts.get(idx).copied().unwrap_or(0).min(off);
         let col = text[line_start..off].chars().count() as u32 + 1;
         self.location(
             id,

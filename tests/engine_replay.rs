@@ -75,6 +75,53 @@ fn alerts_are_identical_and_ordered_for_any_worker_count() {
     assert!(default.len() < one.len());
 }
 
+/// A rule matching every event whose output reads the event, its thread
+/// and process lineage, its descriptors, users and container: workers see
+/// the state through snapshots, which must render exactly what the state
+/// thread sees.
+const EVERYTHING: &str = "\
+- rule: everything
+  desc: every event, with many fields
+  condition: evt.num > 0
+  output: >
+    %evt.num %evt.type %evt.dir %evt.args %evt.arg[0] %evt.res %evt.latency
+    %proc.name %proc.pid %proc.cmdline %proc.exepath %proc.cwd %proc.pname %proc.ppid
+    %proc.aname[2] %proc.aname[3] %proc.apid[2] %proc.sid %proc.vpid %proc.loginshellid
+    %thread.tid %user.name %user.loginname %group.name %fd.num %fd.name %fd.type
+    %fd.cip %fd.sip %fd.cport %fd.sport %fd.l4proto %fd.is_server %fd.directory
+    %container.id %container.name %container.image %evt.is_open_read %fd.lip %fd.rip
+  priority: INFO
+";
+
+#[test]
+fn snapshots_give_workers_what_the_state_thread_sees() {
+    let rules = rules_file("everything.yaml", EVERYTHING);
+    let names = [
+        "sysdig-inspect__502Error.scap",
+        "bencer__example4-1_php_mysql.scap",
+        "falco__psp_privileged.scap",
+        "libs__e2e_curl_google.scap",
+        "falco__connect_localhost.scap",
+    ];
+    let mut checked = 0;
+    for name in names {
+        let trace = traces().join(name);
+        if !trace.is_file() {
+            continue;
+        }
+        let one = run(&trace, &rules, 1, true);
+        assert!(!one.is_empty(), "{name}");
+        let two = run(&trace, &rules, 2, true);
+        assert_eq!(one.len(), two.len(), "{name}");
+        for (a, b) in one.iter().zip(&two) {
+            assert_eq!(a.output, b.output, "{name}");
+            assert_eq!(a.output_fields, b.output_fields, "{name}");
+        }
+        checked += 1;
+    }
+    assert!(checked > 0, "no trace found");
+}
+
 fn saker(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_saker"))
         .args(args)

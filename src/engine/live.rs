@@ -47,7 +47,7 @@ fn event_fd(e: &EventView<'_>, state: &State) -> Option<i64> {
     if info.flags & EF_CREATES_FD != 0 {
         return e.param(0).and_then(params::int);
     }
-    state.thread(e.tid()).map(|t| t.lastevent_fd)
+    state.threads.hot(e.tid()).map(|h| h.lastevent_fd)
 }
 
 impl Evaluator for LiveEvaluator {

@@ -1,10 +1,11 @@
 //! Replaying a capture through the engine. Parsing and state updates run in
 //! event order on the calling thread. With one worker, rules are evaluated
 //! there too, fields extracted on demand. With more, the calling thread
-//! extracts, per event, every field its candidate rules read into a
-//! [`Record`] (an immutable snapshot of what evaluation needs), workers
-//! evaluate batches of records, and alerts are put back into event order;
-//! the alerts are the same for any worker count.
+//! hands each event that has candidate rules to a worker with a
+//! [`Snapshot`] of the state it can read (threads and containers by
+//! reference count); workers extract fields on demand from it and evaluate
+//! batches of events, and alerts are put back into event order. The alerts
+//! are the same for any worker count.
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -15,9 +16,12 @@ use crossbeam_channel::{bounded, unbounded, Receiver, Sender};
 
 use super::{Candidates, Engine};
 use crate::capture::{self, Reader};
-use crate::filter::eval::{Record, Scratch};
+use crate::event::view::EventView;
+use crate::filter::eval::{Lazy, Record, Scratch};
+use crate::filter::fields::Ctx;
 use crate::output::alert::Alert;
 use crate::output::dump::Replay;
+use crate::state::view::Snapshot;
 
 /// Counts of a replay.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -35,10 +39,18 @@ const BATCH: usize = 256;
 /// Batches in flight before the reader waits for the workers.
 const IN_FLIGHT: usize = 64;
 
+/// One event for a worker: its bytes, what its fields may read, and the
+/// rules to test.
+#[derive(Default)]
 struct Item {
     cands: Arc<Candidates>,
-    rec: Record,
-    ts: u64,
+    raw: Vec<u8>,
+    cpu: u16,
+    flags: u32,
+    num: u64,
+    fd: Option<i64>,
+    fd_transient: Option<String>,
+    snap: Snapshot,
 }
 
 struct Batch {
@@ -93,10 +105,28 @@ fn inline<R: Read>(
 
 fn worker(engine: Arc<Engine>, jobs: Receiver<Batch>, done: Sender<Done>) {
     let mut scratch = Scratch::default();
-    for mut b in jobs {
+    let mut rec = Record::default();
+    let table = engine.table();
+    for b in jobs {
         let mut alerts = Vec::new();
-        for it in &mut b.items {
-            engine.run(&it.cands, &mut it.rec, &mut scratch, it.ts, &mut |a| {
+        for it in &b.items {
+            let Ok(evt) = EventView::new(&it.raw, it.cpu, it.flags) else {
+                continue;
+            };
+            let ctx = Ctx {
+                evt: &evt,
+                num: it.num,
+                state: &it.snap,
+                fd: it.fd,
+                fd_transient: it.fd_transient.as_deref(),
+            };
+            rec.reset(table.len());
+            let mut lazy = Lazy {
+                rec: &mut rec,
+                table,
+                ctx: &ctx,
+            };
+            engine.run(&it.cands, &mut lazy, &mut scratch, evt.ts(), &mut |a| {
                 alerts.push(a)
             });
         }
@@ -111,19 +141,16 @@ fn worker(engine: Arc<Engine>, jobs: Receiver<Batch>, done: Sender<Done>) {
     }
 }
 
-/// Puts finished batches back into order and recycles their records.
+/// Puts finished batches back into order and recycles their items.
 struct Reorder {
     next: u64,
     pending: BTreeMap<u64, Vec<Alert>>,
-    free: Vec<Record>,
     free_batches: Vec<Vec<Item>>,
 }
 
 impl Reorder {
     fn take(&mut self, d: Done, stats: &mut Stats, emit: &mut dyn FnMut(Alert)) {
-        let mut items = d.items;
-        self.free.extend(items.drain(..).map(|i| i.rec));
-        self.free_batches.push(items);
+        self.free_batches.push(d.items);
         self.pending.insert(d.seq, d.alerts);
         while let Some(alerts) = self.pending.remove(&self.next) {
             self.next += 1;
@@ -155,13 +182,14 @@ fn parallel<R: Read>(
     let mut order = Reorder {
         next: 0,
         pending: BTreeMap::new(),
-        free: Vec::new(),
         free_batches: Vec::new(),
     };
     let mut replay = Replay::new(reader.metadata());
     let mut seq = 0;
+    // Items are reused: a batch keeps its items (and their buffers) when
+    // it comes back, and `used` counts those filled.
     let mut batch: Vec<Item> = Vec::with_capacity(BATCH);
-    let table = engine.table();
+    let mut used = 0;
     let result = (|| {
         while let Some(e) = reader.next_event()? {
             stats.events += 1;
@@ -173,19 +201,26 @@ fn parallel<R: Read>(
                 continue;
             }
             stats.evaluated += 1;
-            let mut rec = order.free.pop().unwrap_or_default();
-            rec.reset(table.len());
-            for &f in &cands.fields {
-                rec.fill(f, table, &ctx);
+            let (num, fd) = (ctx.num, ctx.fd);
+            let transient = ctx.fd_transient.map(str::to_string);
+            if used == batch.len() {
+                batch.push(Item::default());
             }
-            batch.push(Item {
-                cands: Arc::clone(cands),
-                rec,
-                ts: e.ts(),
-            });
-            if batch.len() == BATCH {
+            let it = &mut batch[used];
+            used += 1;
+            it.cands = Arc::clone(cands);
+            it.raw.clear();
+            it.raw.extend_from_slice(e.raw());
+            it.cpu = e.cpu();
+            it.flags = e.flags();
+            it.num = num;
+            it.fd = fd;
+            it.fd_transient = transient;
+            it.snap.take(&replay.state, &e, fd);
+            if used == BATCH {
                 let next = order.free_batches.pop().unwrap_or_default();
                 let items = std::mem::replace(&mut batch, next);
+                used = 0;
                 if job_tx.send(Batch { seq, items }).is_err() {
                     break;
                 }
@@ -197,7 +232,8 @@ fn parallel<R: Read>(
         }
         Ok(())
     })();
-    if !batch.is_empty() && result.is_ok() {
+    if used > 0 && result.is_ok() {
+        batch.truncate(used);
         let _ = job_tx.send(Batch {
             seq,
             items: std::mem::take(&mut batch),

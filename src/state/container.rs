@@ -2,6 +2,8 @@
 //! descriptions (name, image, mounts, labels) captures carry as JSON events,
 //! kept in a bounded table.
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap as HashMap;
 
 /// Most containers kept; further descriptions replace nothing and are dropped.
@@ -200,12 +202,17 @@ pub fn id_from_cgroups<'a>(cgroups: impl IntoIterator<Item = &'a str>) -> String
 /// Known containers by short id.
 #[derive(Debug, Default)]
 pub struct ContainerTable {
-    by_id: HashMap<String, Container>,
+    by_id: HashMap<String, Arc<Container>>,
 }
 
 impl ContainerTable {
     /// The container `id`.
     pub fn get(&self, id: &str) -> Option<&Container> {
+        self.by_id.get(id).map(|c| &**c)
+    }
+
+    /// The container `id` as a shared reference, for snapshots.
+    pub fn get_shared(&self, id: &str) -> Option<&Arc<Container>> {
         self.by_id.get(id)
     }
 
@@ -214,7 +221,7 @@ impl ContainerTable {
         if self.by_id.len() >= MAX_CONTAINERS && !self.by_id.contains_key(&c.id) {
             return false;
         }
-        self.by_id.insert(c.id.clone(), c);
+        self.by_id.insert(c.id.clone(), Arc::new(c));
         true
     }
 

@@ -6,31 +6,36 @@ pub mod fd;
 pub mod procfs;
 pub mod thread;
 pub mod update;
+pub mod view;
 
 #[cfg(test)]
 mod update_tests;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 
 use crate::capture::meta::{Interface, Metadata};
 use container::ContainerTable;
 use fd::{Fd, FdTable};
 use thread::{Thread, ThreadTable};
 
+/// User or group names by id.
+pub type Names = HashMap<u32, String>;
+
 /// The state: threads, fds, users and groups.
 #[derive(Debug, Default)]
 pub struct State {
     /// Threads and fd tables.
     pub threads: ThreadTable,
-    /// User names by uid.
-    pub users: HashMap<u32, String>,
-    /// Group names by gid.
-    pub groups: HashMap<u32, String>,
+    /// User names by uid (shared with evaluation snapshots).
+    pub users: Arc<Names>,
+    /// Group names by gid (shared with evaluation snapshots).
+    pub groups: Arc<Names>,
     /// Containers described by the capture.
     pub containers: ContainerTable,
-    /// Addresses of the host's network interfaces.
-    pub local_addrs: Vec<IpAddr>,
+    /// Addresses of the host's network interfaces (shared with snapshots).
+    pub local_addrs: Arc<Vec<IpAddr>>,
     /// A thread that exited with the previous event; removed at the next.
     exited: Option<u64>,
     /// A descriptor closed by the previous event; removed at the next.
@@ -42,7 +47,7 @@ impl State {
     pub fn from_metadata(meta: &Metadata) -> State {
         let mut s = State::default();
         for t in &meta.threads {
-            s.threads.insert(Thread::from_meta(t));
+            s.threads.insert(Thread::from_meta(t), 0);
         }
         for (tid, fds) in &meta.fds {
             let table = s.threads.fds_mut(*tid);
@@ -50,20 +55,22 @@ impl State {
                 table.insert(f.fd, Fd::from_meta(f));
             }
         }
-        s.local_addrs = meta
-            .interfaces
-            .iter()
-            .map(|i| match i {
-                Interface::V4 { addr, .. } => IpAddr::V4(Ipv4Addr::from(addr.to_le_bytes())),
-                Interface::V6 { addr, .. } => IpAddr::V6(Ipv6Addr::from(*addr)),
-            })
-            .collect();
-        s.users = meta.users.iter().map(|u| (u.uid, u.name.clone())).collect();
-        s.groups = meta
-            .groups
-            .iter()
-            .map(|g| (g.gid, g.name.clone()))
-            .collect();
+        s.local_addrs = Arc::new(
+            meta.interfaces
+                .iter()
+                .map(|i| match i {
+                    Interface::V4 { addr, .. } => IpAddr::V4(Ipv4Addr::from(addr.to_le_bytes())),
+                    Interface::V6 { addr, .. } => IpAddr::V6(Ipv6Addr::from(*addr)),
+                })
+                .collect(),
+        );
+        s.users = Arc::new(meta.users.iter().map(|u| (u.uid, u.name.clone())).collect());
+        s.groups = Arc::new(
+            meta.groups
+                .iter()
+                .map(|g| (g.gid, g.name.clone()))
+                .collect(),
+        );
         s
     }
 

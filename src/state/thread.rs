@@ -1,6 +1,8 @@
 //! Thread state: the process table seeded from a capture's process list and
 //! kept current by clone/execve/procexit events, bounded in size.
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap as HashMap;
 
 use super::container::id_from_cgroups;
@@ -41,14 +43,6 @@ pub struct Thread {
     pub vpid: i64,
     /// `PPM_CL_*` flags.
     pub flags: u32,
-    /// Timestamp of the last event of this thread.
-    pub last_ts: u64,
-    /// The descriptor of the thread's last fd-using enter event (exit
-    /// events operate on it); 0 until one is seen.
-    pub lastevent_fd: i64,
-    /// Bytes of the thread's last enter event (exit events take their fd and
-    /// path from it).
-    pub last_enter: Vec<u8>,
     /// Environment, `NAME=value` each.
     pub env: Vec<String>,
     /// Controlling terminal number (0 none).
@@ -80,9 +74,6 @@ impl Thread {
             vtid: t.vtid,
             vpid: t.vpid,
             flags: t.flags,
-            last_ts: 0,
-            lastevent_fd: 0,
-            last_enter: Vec::new(),
             env: t.env.clone(),
             tty: 0,
             clone_ts: 0,
@@ -99,7 +90,23 @@ impl Thread {
         }
         s
     }
+}
 
+/// What changes with nearly every event of a thread, kept apart from the
+/// shared [`Thread`] so that updating it never copies the thread.
+#[derive(Debug, Clone, Default)]
+pub struct Hot {
+    /// Timestamp of the last event of this thread.
+    pub last_ts: u64,
+    /// The descriptor of the thread's last fd-using enter event (exit
+    /// events operate on it); 0 until one is seen.
+    pub lastevent_fd: i64,
+    /// Bytes of the thread's last enter event (exit events take their fd and
+    /// path from it).
+    pub last_enter: Vec<u8>,
+}
+
+impl Hot {
     /// Keeps a copy of an enter event (truncated to a bound).
     pub fn set_last_enter(&mut self, raw: &[u8]) {
         self.last_enter.clear();
@@ -118,58 +125,93 @@ pub fn with_slash(dir: &str) -> String {
     s
 }
 
+/// A thread of the table: the shared part, which evaluation snapshots hold
+/// by reference, and the part each event changes.
+#[derive(Debug, Clone)]
+struct Slot {
+    thread: Arc<Thread>,
+    hot: Hot,
+}
+
 /// All threads, and the fd tables of their processes.
 #[derive(Debug, Default)]
 pub struct ThreadTable {
-    threads: HashMap<u64, Thread>,
+    threads: HashMap<u64, Slot>,
     fds: HashMap<u64, FdTable>,
 }
 
 impl ThreadTable {
     /// The thread `tid`.
     pub fn get(&self, tid: u64) -> Option<&Thread> {
-        self.threads.get(&tid)
+        self.threads.get(&tid).map(|s| &*s.thread)
     }
 
-    /// The thread `tid`, mutably.
+    /// The thread `tid` as a shared reference, for snapshots.
+    pub fn get_shared(&self, tid: u64) -> Option<&Arc<Thread>> {
+        self.threads.get(&tid).map(|s| &s.thread)
+    }
+
+    /// The thread `tid`, mutably; copied first if a snapshot still holds it.
     pub fn get_mut(&mut self, tid: u64) -> Option<&mut Thread> {
-        self.threads.get_mut(&tid)
+        self.threads
+            .get_mut(&tid)
+            .map(|s| Arc::make_mut(&mut s.thread))
     }
 
-    /// Adds or replaces a thread, evicting the least recently active one if
-    /// the table is full.
-    pub fn insert(&mut self, t: Thread) {
+    /// What changes with every event of thread `tid`.
+    pub fn hot(&self, tid: u64) -> Option<&Hot> {
+        self.threads.get(&tid).map(|s| &s.hot)
+    }
+
+    /// What changes with every event of thread `tid`, mutably.
+    pub fn hot_mut(&mut self, tid: u64) -> Option<&mut Hot> {
+        self.threads.get_mut(&tid).map(|s| &mut s.hot)
+    }
+
+    /// Adds or replaces a thread, last active at `ts`, evicting the least
+    /// recently active one if the table is full.
+    pub fn insert(&mut self, t: Thread, ts: u64) {
         if self.threads.len() >= MAX_THREADS && !self.threads.contains_key(&t.tid) {
             if let Some(old) = self
                 .threads
-                .values()
-                .min_by_key(|t| t.last_ts)
-                .map(|t| t.tid)
+                .iter()
+                .min_by_key(|(_, s)| s.hot.last_ts)
+                .map(|(tid, _)| *tid)
             {
                 self.remove(old);
             }
         }
-        self.threads.insert(t.tid, t);
+        let hot = Hot {
+            last_ts: ts,
+            ..Hot::default()
+        };
+        self.threads.insert(
+            t.tid,
+            Slot {
+                thread: Arc::new(t),
+                hot,
+            },
+        );
     }
 
     /// Removes a thread; the fd table goes with the process's main thread.
-    pub fn remove(&mut self, tid: u64) -> Option<Thread> {
-        let t = self.threads.remove(&tid)?;
-        if t.pid == tid {
+    pub fn remove(&mut self, tid: u64) -> Option<Arc<Thread>> {
+        let s = self.threads.remove(&tid)?;
+        if s.thread.pid == tid {
             self.fds.remove(&tid);
         }
-        Some(t)
+        Some(s.thread)
     }
 
     /// The fd table of the process of thread `tid`.
     pub fn fds(&self, tid: u64) -> Option<&FdTable> {
-        let pid = self.threads.get(&tid).map_or(tid, |t| t.pid);
+        let pid = self.threads.get(&tid).map_or(tid, |s| s.thread.pid);
         self.fds.get(&pid)
     }
 
     /// The fd table of the process of thread `tid`, created if missing.
     pub fn fds_mut(&mut self, tid: u64) -> &mut FdTable {
-        let pid = self.threads.get(&tid).map_or(tid, |t| t.pid);
+        let pid = self.threads.get(&tid).map_or(tid, |s| s.thread.pid);
         self.fds.entry(pid).or_default()
     }
 

@@ -3,7 +3,7 @@
 
 use super::container::{id_from_cgroups, Container};
 use super::fd::{ipv4_tuple, ipv6_tuple, Fd, FdType, L4_TCP, L4_UDP};
-use super::thread::{with_slash, Thread};
+use super::thread::{with_slash, Hot, Thread};
 use super::State;
 use crate::event::params::{self, SockAddr, SockTuple};
 use crate::event::schema::{self, ParamType, EF_CREATES_FD, EF_SKIPPARSERESET, EF_USES_FD};
@@ -38,7 +38,7 @@ fn param_str(e: &EventView<'_>, name: &str) -> Option<String> {
 }
 
 /// The enter event kept for a thread, as a view, if it is the enter of `exit_ty`.
-fn enter_of<'a>(t: &'a Thread, exit_ty: u16) -> Option<EventView<'a>> {
+fn enter_of<'a>(t: &'a Hot, exit_ty: u16) -> Option<EventView<'a>> {
     let v = EventView::new(&t.last_enter, 0, 0).ok()?;
     (v.event_type() + 1 == exit_ty).then_some(v)
 }
@@ -141,8 +141,8 @@ impl State {
             // The child's own clone exit records it (with its fds) before
             // any placeholder could.
             self.clone_exit(e);
-            if let Some(t) = self.threads.get_mut(tid) {
-                t.last_ts = e.ts();
+            if let Some(h) = self.threads.hot_mut(tid) {
+                h.last_ts = e.ts();
             }
             return EventFd::default();
         }
@@ -150,21 +150,24 @@ impl State {
             self.container_event(e);
         }
         if self.threads.get(tid).is_none() && !creates_no_thread(ty) {
-            self.threads.insert(Thread {
-                tid,
-                pid: tid,
-                ptid: u64::MAX,
-                comm: "<NA>".into(),
-                exe: "<NA>".into(),
-                uid: u32::MAX,
-                gid: u32::MAX,
-                loginuid: -1,
-                vtid: -1,
-                vpid: -1,
-                ..Default::default()
-            });
+            self.threads.insert(
+                Thread {
+                    tid,
+                    pid: tid,
+                    ptid: u64::MAX,
+                    comm: "<NA>".into(),
+                    exe: "<NA>".into(),
+                    uid: u32::MAX,
+                    gid: u32::MAX,
+                    loginuid: -1,
+                    vtid: -1,
+                    vpid: -1,
+                    ..Default::default()
+                },
+                e.ts(),
+            );
         }
-        let Some(t) = self.threads.get_mut(tid) else {
+        let Some(t) = self.threads.hot_mut(tid) else {
             return EventFd::default();
         };
         t.last_ts = e.ts();
@@ -219,8 +222,8 @@ impl State {
         }
         if flags & EF_CREATES_FD != 0 {
             let fd = self.fd_created(e).unwrap_or(-1);
-            if let Some(t) = self.threads.get_mut(tid) {
-                t.lastevent_fd = fd;
+            if let Some(h) = self.threads.hot_mut(tid) {
+                h.lastevent_fd = fd;
             }
             // A failed open still names the path it tried.
             let transient = match self.fd(tid, fd) {
@@ -228,8 +231,8 @@ impl State {
                 None => Some(
                     param_str(e, "name")
                         .or_else(|| {
-                            let t = self.threads.get(tid)?;
-                            param_str(&enter_of(t, ty)?, "name")
+                            let h = self.threads.hot(tid)?;
+                            param_str(&enter_of(h, ty)?, "name")
                         })
                         .map(|n| {
                             let cwd = self.thread(tid).map(|t| t.cwd.as_str()).unwrap_or("");
@@ -300,20 +303,22 @@ impl State {
             return;
         };
         let name = format!("container:{container_id}");
-        self.threads.insert(Thread {
-            tid: e.tid(),
-            pid: e.tid(),
-            ptid: 0,
-            comm: name,
-            uid: 0,
-            gid: 0,
-            loginuid: -1,
-            vtid: -1,
-            vpid: -1,
-            last_ts: e.ts(),
-            container_id,
-            ..Default::default()
-        });
+        self.threads.insert(
+            Thread {
+                tid: e.tid(),
+                pid: e.tid(),
+                ptid: 0,
+                comm: name,
+                uid: 0,
+                gid: 0,
+                loginuid: -1,
+                vtid: -1,
+                vpid: -1,
+                container_id,
+                ..Default::default()
+            },
+            e.ts(),
+        );
     }
 
     fn clone_exit(&mut self, e: &EventView<'_>) {
@@ -380,9 +385,6 @@ impl State {
             vtid: param_int(e, "vtid").unwrap_or(-1),
             vpid: param_int(e, "vpid").unwrap_or(-1),
             flags,
-            last_ts: e.ts(),
-            lastevent_fd: 0,
-            last_enter: Vec::new(),
             env: parent.map(|p| p.env.clone()).unwrap_or_default(),
             tty: parent.map_or(0, |p| p.tty),
             // Created when the first of the parent's and the child's
@@ -403,9 +405,9 @@ impl State {
             let mut main = child.clone();
             main.tid = pid;
             main.ptid = u64::MAX;
-            self.threads.insert(main);
+            self.threads.insert(main, e.ts());
         }
-        self.threads.insert(child);
+        self.threads.insert(child, e.ts());
         if new_process {
             if let Some(ppid) = parent_pid {
                 self.threads.copy_fds(ppid, child_tid);
@@ -417,13 +419,16 @@ impl State {
         if param_int(e, "res") != Some(0) {
             return;
         }
+        let enter_path = self
+            .threads
+            .hot(e.tid())
+            .and_then(|h| enter_of(h, e.event_type()))
+            .and_then(|v| param_str(&v, "filename").or_else(|| param_str(&v, "pathname")));
         let Some(t) = self.threads.get_mut(e.tid()) else {
             return;
         };
         let args = split_args(e.param_by_name("args").unwrap_or_default());
         let exe = param_str(e, "exe").unwrap_or_default();
-        let enter_path = enter_of(t, e.event_type())
-            .and_then(|v| param_str(&v, "filename").or_else(|| param_str(&v, "pathname")));
         t.comm = param_str(e, "comm")
             .unwrap_or_else(|| exe.rsplit('/').next().unwrap_or(&exe).to_string());
         if let Some(p) = enter_path {
@@ -456,7 +461,7 @@ impl State {
         let ty = e.event_type();
         let tid = e.tid();
         let t = self.threads.get(tid)?;
-        let enter = enter_of(t, ty);
+        let enter = enter_of(self.threads.hot(tid)?, ty);
         let fd = param_int(e, "fd").or_else(|| param_int(e, "res"))?;
         if fd < 0 {
             return None;
@@ -586,8 +591,7 @@ impl State {
                     return None;
                 }
                 let hint = current.l4_hint;
-                let t = self.threads.get(tid)?;
-                let enter = enter_of(t, e.event_type())?;
+                let enter = enter_of(self.threads.hot(tid)?, e.event_type())?;
                 let tuple = enter.param_by_name("tuple").and_then(params::socktuple)?;
                 let name = match tuple {
                     SockTuple::Inet {

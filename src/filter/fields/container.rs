@@ -95,7 +95,7 @@ pub fn thread_container_id<'a>(c: &'a Ctx<'_>) -> Option<&'a str> {
 /// The description of the event's container, if the capture carried one.
 pub fn container<'a>(c: &'a Ctx<'_>) -> Option<&'a Container> {
     let id = thread_container_id(c).filter(|id| !id.is_empty())?;
-    c.state.containers.get(id)
+    c.state.container(id)
 }
 
 fn id(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {

@@ -126,8 +126,8 @@ fn open_flags(c: &Ctx<'_>) -> Option<(i64, i64)> {
             .param_by_name(name)
             .and_then(crate::event::params::int)
             .or_else(|| {
-                let t = c.thread()?;
-                let v = crate::event::view::EventView::new(&t.last_enter, 0, 0).ok()?;
+                let raw = c.state.last_enter(c.evt.tid())?;
+                let v = crate::event::view::EventView::new(raw, 0, 0).ok()?;
                 (v.event_type() + 1 == c.evt.event_type())
                     .then(|| v.param_by_name(name).and_then(crate::event::params::int))?
             })

@@ -13,7 +13,7 @@ use crate::event::render::Resolve;
 use crate::event::view::EventView;
 use crate::state::fd::l4char;
 use crate::state::thread::Thread;
-use crate::state::State;
+use crate::state::view::View;
 
 /// Everything an extractor may look at for one event.
 pub struct Ctx<'a> {
@@ -21,8 +21,8 @@ pub struct Ctx<'a> {
     pub evt: &'a EventView<'a>,
     /// Event number (1-based, as sysdig counts).
     pub num: u64,
-    /// State after the event was applied.
-    pub state: &'a State,
+    /// State after the event was applied (the live state, or a snapshot).
+    pub state: &'a dyn View,
     /// The descriptor the event operates on, if any.
     pub fd: Option<i64>,
     /// `fd.name` when the descriptor is not in the state.
@@ -48,10 +48,10 @@ impl Resolve for Ctx<'_> {
         self.thread().map(|t| t.cwd.as_str())
     }
     fn user(&self, uid: u32) -> Option<&str> {
-        self.state.users.get(&uid).map(String::as_str)
+        self.state.user(uid)
     }
     fn group(&self, gid: u32) -> Option<&str> {
-        self.state.groups.get(&gid).map(String::as_str)
+        self.state.group(gid)
     }
 }
 

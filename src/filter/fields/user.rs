@@ -39,7 +39,7 @@ fn uid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
 }
 
 fn name(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
-    let Some(n) = c.thread().and_then(|t| c.state.users.get(&t.uid)) else {
+    let Some(n) = c.thread().and_then(|t| c.state.user(t.uid)) else {
         return false;
     };
     out.push_str(n);
@@ -56,7 +56,7 @@ fn loginname(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     let Some(n) = c
         .thread()
         .filter(|t| t.loginuid >= 0)
-        .and_then(|t| c.state.users.get(&(t.loginuid as u32)))
+        .and_then(|t| c.state.user(t.loginuid as u32))
     else {
         return false;
     };

@@ -83,7 +83,7 @@ vm-parity-test: agent
 # no rule, sysdig with the 0.31.1 rules OR'd, saker with 1 and 2 workers.
 replay-bench: agent
 	SAKER=$(SAKER_BUILT) tests/vm/captures.sh $(CAPTURES_FLAGS) bench
-	$(CARGO) run --release --example rule_bench -- \
+	$(CARGO) run --release --example rule_bench -- -n 3 \
 		build/vm-captures/bench/loop-scap.scap build/vm-captures/bench/mixed-scap.scap
 
 clean:

@@ -65,7 +65,7 @@ fn timed(cmd: &[String]) -> Option<Run> {
     })
 }
 
-/// `n` runs of `cmd`: the best time, the largest peak RSS, the last note.
+/// `n` runs of `cmd`: the best time and its note, the largest peak RSS.
 fn best_of(what: &str, cmd: &[String], n: u32) -> Option<Row> {
     let mut row: Option<Row> = None;
     for _ in 0..n {
@@ -78,12 +78,16 @@ fn best_of(what: &str, cmd: &[String], n: u32) -> Option<Row> {
                 note: r.note,
                 lines: r.lines,
             },
-            Some(b) => Row {
+            Some(b) if r.secs < b.secs => Row {
                 what: b.what,
-                secs: b.secs.min(r.secs),
+                secs: r.secs,
                 rss_kib: b.rss_kib.max(r.rss_kib),
                 note: r.note,
                 lines: r.lines,
+            },
+            Some(b) => Row {
+                rss_kib: b.rss_kib.max(r.rss_kib),
+                ..b
             },
         });
     }

@@ -649,6 +649,17 @@ static noinline void sk_put_src(struct sk_record *r, struct sk_call *c,
 		__sk_put_num(r, ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec);
 		break;
 	}
+	case SK_SOVAL: {
+		unsigned long ulen = c->args[(s->arg + 3) & 7];
+		u32 len = ulen;
+
+		/* getsockopt: the length is at a user pointer */
+		if (s->aux && (!ulen || sk_copy_user(r, &len, ulen, 4)))
+			len = 0;
+		sk_put_sockopt_val(r, a, b, c->args[(s->arg + 2) & 7], len,
+				   c->snaplen);
+		break;
+	}
 	case SK_SEMBUF:
 		__sk_put_num(r, sk_sembuf_field(r, a, b, s->aux));
 		break;
@@ -744,6 +755,15 @@ static __always_inline bool sk_src_num(struct sk_call *c,
 		return true;
 	case SK_SEMGETFL:
 		*v = sk_semget_flags(a);
+		return true;
+	case SK_SPLICEFL:
+		*v = sk_splice_flags(a);
+		return true;
+	case SK_SOLEVEL:
+		*v = sk_sockopt_level(a);
+		return true;
+	case SK_SONAME:
+		*v = sk_sockopt_name(a, c->args[(s->arg + 1) & 7]);
 		return true;
 	case SK_SEMCTL:
 		*v = sk_semctl_cmd(a);

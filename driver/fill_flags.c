@@ -8,6 +8,8 @@
 #include <linux/poll.h>
 #include <linux/ptrace.h>
 #include <linux/sem.h>
+#include <linux/socket.h>
+#include <linux/splice.h>
 #include <uapi/linux/sched.h>
 
 #include "saker.h"
@@ -198,4 +200,71 @@ u32 sk_semctl_cmd(unsigned long cmd)
 	};
 
 	return sk_map_value(cmd, map, ARRAY_SIZE(map));
+}
+
+/* setsockopt/getsockopt level -> PPM_SOCKOPT_LEVEL_* */
+u32 sk_sockopt_level(unsigned long level)
+{
+	switch ((int)level) {
+	case SOL_SOCKET:
+		return 1;
+	case SOL_TCP:
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * SOL_SOCKET option name -> PPM_SOCKOPT_SO_*; 0 for other levels. The time
+ * options have an _OLD and a _NEW number (64-bit time on 32-bit ABIs): both
+ * map to the schema's one.
+ */
+u32 sk_sockopt_name(unsigned long level, unsigned long name)
+{
+	static const struct sk_bit map[] = {
+		{ SO_DEBUG, 1 }, { SO_REUSEADDR, 2 }, { SO_TYPE, 3 },
+		{ SO_ERROR, 4 }, { SO_DONTROUTE, 5 }, { SO_BROADCAST, 6 },
+		{ SO_SNDBUF, 7 }, { SO_RCVBUF, 8 }, { SO_KEEPALIVE, 9 },
+		{ SO_OOBINLINE, 10 }, { SO_NO_CHECK, 11 }, { SO_PRIORITY, 12 },
+		{ SO_LINGER, 13 }, { SO_BSDCOMPAT, 14 }, { SO_REUSEPORT, 15 },
+		{ SO_PASSCRED, 16 }, { SO_PEERCRED, 17 }, { SO_RCVLOWAT, 18 },
+		{ SO_SNDLOWAT, 19 },
+		{ SO_RCVTIMEO_OLD, 20 }, { SO_RCVTIMEO_NEW, 20 },
+		{ SO_SNDTIMEO_OLD, 21 }, { SO_SNDTIMEO_NEW, 21 },
+		{ SO_SECURITY_AUTHENTICATION, 22 },
+		{ SO_SECURITY_ENCRYPTION_TRANSPORT, 23 },
+		{ SO_SECURITY_ENCRYPTION_NETWORK, 24 },
+		{ SO_BINDTODEVICE, 25 }, { SO_ATTACH_FILTER, 26 },
+		{ SO_DETACH_FILTER, 27 }, { SO_PEERNAME, 28 },
+		{ SO_TIMESTAMP_OLD, 29 }, { SO_TIMESTAMP_NEW, 29 },
+		{ SO_ACCEPTCONN, 30 }, { SO_PEERSEC, 31 },
+		{ SO_SNDBUFFORCE, 32 }, { SO_RCVBUFFORCE, 33 },
+		{ SO_PASSSEC, 34 }, { SO_TIMESTAMPNS_OLD, 35 },
+		{ SO_TIMESTAMPNS_NEW, 35 }, { SO_MARK, 36 },
+		{ SO_TIMESTAMPING_OLD, 37 }, { SO_TIMESTAMPING_NEW, 37 },
+		{ SO_PROTOCOL, 38 }, { SO_DOMAIN, 39 },
+		{ SO_RXQ_OVFL, 40 }, { SO_WIFI_STATUS, 41 },
+		{ SO_PEEK_OFF, 42 },
+		{ SO_NOFCS, 43 }, { SO_LOCK_FILTER, 44 },
+		{ SO_SELECT_ERR_QUEUE, 45 }, { SO_BUSY_POLL, 46 },
+		{ SO_MAX_PACING_RATE, 47 }, { SO_BPF_EXTENSIONS, 48 },
+		{ SO_INCOMING_CPU, 49 }, { SO_ATTACH_BPF, 50 },
+		{ SO_PEERGROUPS, 51 }, { SO_MEMINFO, 52 }, { SO_COOKIE, 53 },
+	};
+
+	if ((int)level != SOL_SOCKET)
+		return 0;
+	return sk_map_value(name, map, ARRAY_SIZE(map));
+}
+
+/* splice flags -> PPM_SPLICE_F_* */
+u32 sk_splice_flags(unsigned long flags)
+{
+	static const struct sk_bit map[] = {
+		{ SPLICE_F_MOVE, 1 << 0 }, { SPLICE_F_NONBLOCK, 1 << 1 },
+		{ SPLICE_F_MORE, 1 << 2 }, { SPLICE_F_GIFT, 1 << 3 },
+	};
+
+	return sk_map_bits(flags, map, ARRAY_SIZE(map));
 }

@@ -269,3 +269,97 @@ void sk_put_queue(struct sk_record *r, long fd, int field)
 	else
 		sk_put_num(r, field == 1 ? len : max);
 }
+
+/* Whether a SOL_SOCKET option's value is an int (a u32 in the schema). */
+static bool sk_sockopt_is_int(int name)
+{
+	switch (name) {
+	case SO_DEBUG: case SO_REUSEADDR: case SO_TYPE: case SO_DONTROUTE:
+	case SO_BROADCAST: case SO_SNDBUF: case SO_RCVBUF: case SO_SNDBUFFORCE:
+	case SO_RCVBUFFORCE: case SO_KEEPALIVE: case SO_OOBINLINE:
+	case SO_NO_CHECK: case SO_PRIORITY: case SO_BSDCOMPAT:
+	case SO_REUSEPORT: case SO_PASSCRED: case SO_RCVLOWAT: case SO_SNDLOWAT:
+	case SO_SECURITY_AUTHENTICATION: case SO_SECURITY_ENCRYPTION_TRANSPORT:
+	case SO_SECURITY_ENCRYPTION_NETWORK: case SO_BINDTODEVICE:
+	case SO_DETACH_FILTER: case SO_TIMESTAMP_OLD: case SO_TIMESTAMP_NEW:
+	case SO_ACCEPTCONN: case SO_PEERSEC: case SO_PASSSEC:
+	case SO_TIMESTAMPNS_OLD: case SO_TIMESTAMPNS_NEW: case SO_MARK:
+	case SO_TIMESTAMPING_OLD: case SO_TIMESTAMPING_NEW: case SO_PROTOCOL:
+	case SO_DOMAIN: case SO_RXQ_OVFL:
+	case SO_WIFI_STATUS: case SO_PEEK_OFF: case SO_NOFCS: case SO_LOCK_FILTER:
+	case SO_SELECT_ERR_QUEUE: case SO_BUSY_POLL: case SO_MAX_PACING_RATE:
+	case SO_BPF_EXTENSIONS: case SO_INCOMING_CPU:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/*
+ * setsockopt/getsockopt val (PT_DYN): the index of the value's type, then
+ * the value: SO_ERROR as an errno (1), int options as a u32 (2), SO_COOKIE
+ * as a u64 (3), SO_RCVTIMEO/SO_SNDTIMEO (a 64-bit timeval either way on
+ * 64-bit) as nanoseconds (4); any other option as its first len bytes
+ * (index 0, at most snaplen). A read that faults gives a zero value.
+ */
+void sk_put_sockopt_val(struct sk_record *r, unsigned long level,
+			unsigned long name, unsigned long uval,
+			unsigned long len, u32 snaplen)
+{
+	union {
+		u32 v32;
+		u64 v64;
+		struct __kernel_old_timeval tv;
+	} u;
+	bool sol = (int)level == SOL_SOCKET;
+	u32 room, size = 0;
+	u8 b[9], idx = 0;
+	u64 v = 0;
+	u8 *dst;
+
+	if (sol && (int)name == SO_ERROR) {
+		idx = 1;
+		size = sizeof(u.v32);
+	} else if (sol && sk_sockopt_is_int(name)) {
+		idx = 2;
+		size = sizeof(u.v32);
+	} else if (sol && (int)name == SO_COOKIE) {
+		idx = 3;
+		size = sizeof(u.v64);
+	} else if (sol && ((int)name == SO_RCVTIMEO_OLD ||
+			   (int)name == SO_RCVTIMEO_NEW ||
+			   (int)name == SO_SNDTIMEO_OLD ||
+			   (int)name == SO_SNDTIMEO_NEW)) {
+		idx = 4;
+		size = sizeof(u.tv);
+	}
+	if (!idx) {
+		dst = sk_put_open(r, &room);
+		if (!dst)
+			return;
+		len = uval ? min_t(unsigned long, len, snaplen) : 0;
+		if (1 + len > room) {
+			r->overflow = true;
+			return;
+		}
+		dst[0] = 0;
+		if (len && sk_copy_user(r, dst + 1, uval, len))
+			len = 0;
+		sk_put_close(r, 1 + len);
+		return;
+	}
+	memset(&u, 0, sizeof(u));
+	if (uval && sk_copy_user(r, &u, uval, size))
+		memset(&u, 0, sizeof(u));
+	if (idx == 1)
+		v = (u64)-(s64)(s32)u.v32;
+	else if (idx == 2)
+		v = u.v32;
+	else if (idx == 3)
+		v = u.v64;
+	else
+		v = u.tv.tv_sec * NSEC_PER_SEC + u.tv.tv_usec * NSEC_PER_USEC;
+	b[0] = idx;
+	put_unaligned(v, (u64 *)(b + 1));
+	sk_put(r, b, idx == 2 ? 1 + 4 : 1 + 8);
+}

@@ -300,6 +300,11 @@ enum sk_src_op {
 	SK_SEMVAL,	/* semctl value at argument if the command is SETVAL */
 	SK_SEMBUF,	/* sembuf array at argument, count at argument + 1:
 			 * element aux / 3, field aux % 3 (num, op, flags) */
+	SK_SPLICEFL,	/* splice flags at argument -> PPM_SPLICE_F_* */
+	SK_SOLEVEL,	/* socket option level at argument -> PPM_SOCKOPT_LEVEL_* */
+	SK_SONAME,	/* option name at argument + 1 of the level at argument */
+	SK_SOVAL,	/* option value (DYN): level at argument, then name, value
+			 * pointer and length (aux 0) or length pointer (aux 1) */
 };
 
 /* fill_proc.c */
@@ -317,6 +322,9 @@ u32 sk_ptrace_req(unsigned long req);
 u32 sk_semop_flags(unsigned long flags);
 u32 sk_semget_flags(unsigned long flags);
 u32 sk_semctl_cmd(unsigned long cmd);
+u32 sk_sockopt_level(unsigned long level);
+u32 sk_sockopt_name(unsigned long level, unsigned long name);
+u32 sk_splice_flags(unsigned long flags);
 
 /* fill_net.c */
 void sk_put_sockaddr(struct sk_record *r, unsigned long uaddr, unsigned long ulen);
@@ -325,6 +333,9 @@ void sk_put_tuple_addr(struct sk_record *r, long fd, unsigned long uaddr,
 		       unsigned long ulen, bool inbound);
 void sk_put_queue(struct sk_record *r, long fd, int field);
 void sk_put_unix_pair(struct sk_record *r, unsigned long ufds, int which);
+void sk_put_sockopt_val(struct sk_record *r, unsigned long level,
+			unsigned long name, unsigned long uval,
+			unsigned long len, u32 snaplen);
 
 /* probes.c */
 int sk_probes_start(struct sk_session *s);

@@ -20,6 +20,7 @@
 #include <sys/sem.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/un.h>
@@ -40,6 +41,9 @@ int main(void)
 	socklen_t fromlen;
 	struct rlimit rl;
 	struct sembuf sops[2] = { { 0, 1, IPC_NOWAIT }, { 1, 2, SEM_UNDO } };
+	struct timeval tv = { 1, 500000 };
+	int one = 1, err = -1;
+	socklen_t olen = sizeof(err);
 	int fd, fd2, sv[2], p[2], u1, u2, sem;
 	struct pollfd pfd;
 	void *m;
@@ -74,6 +78,9 @@ int main(void)
 	pfd.events = POLLIN;
 	write(p[1], "x", 1);
 	poll(&pfd, 1, 10);
+	fd = open("/tmp/ex/s", O_WRONLY | O_CREAT, 0600);
+	splice(p[0], NULL, fd, NULL, 1, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+	close(fd);
 	close(p[0]);
 	close(p[1]);
 	socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
@@ -95,6 +102,12 @@ int main(void)
 	recvfrom(u2, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fromlen);
 	close(u1);
 	close(u2);
+	u1 = socket(AF_INET, SOCK_DGRAM, 0);
+	setsockopt(u1, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(u1, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	setsockopt(u1, IPPROTO_IP, IP_TTL, &one, sizeof(one));
+	getsockopt(u1, SOL_SOCKET, SO_ERROR, &err, &olen);
+	close(u1);
 	u1 = socket(AF_INET, SOCK_STREAM, 0);
 	sin.sin_port = htons(1);
 	connect(u1, (struct sockaddr *)&sin, sizeof(sin));

@@ -52,7 +52,10 @@ pub struct EventView<'a> {
     cpu: u16,
     flags: u32,
     nparams: u8,
-    offs: [u32; MAX_PARAMS + 1],
+    /// Parameter lengths are u32 (else u16).
+    large: bool,
+    /// Offset of the first parameter's value.
+    values_start: u32,
 }
 
 impl fmt::Debug for EventView<'_> {
@@ -73,6 +76,15 @@ fn u16_at(b: &[u8], at: usize) -> u16 {
 
 fn u32_at(b: &[u8], at: usize) -> u32 {
     u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+}
+
+/// Length of parameter `i` from the length array of a validated event.
+fn param_len(raw: &[u8], large: bool, i: usize) -> usize {
+    if large {
+        u32_at(raw, HEADER_LEN + i * 4) as usize
+    } else {
+        u16_at(raw, HEADER_LEN + i * 2) as usize
+    }
 }
 
 fn u64_at(b: &[u8], at: usize) -> u64 {
@@ -105,28 +117,22 @@ impl<'a> EventView<'a> {
             .filter(|&end| end <= len)
             .ok_or(EventError::LengthsOverflow)?;
         let n = table_n.min(hdr_nparams).min(MAX_PARAMS);
-        let mut offs = [0u32; MAX_PARAMS + 1];
+        // Every decoded value must lie inside the event; offsets are then
+        // recomputed on access (a view stays small to pass around).
         let mut pos = values_start;
-        offs[0] = pos as u32;
         for i in 0..n {
-            let at = HEADER_LEN + i * width;
-            let plen = if large {
-                u32_at(raw, at) as usize
-            } else {
-                u16_at(raw, at) as usize
-            };
             pos = pos
-                .checked_add(plen)
+                .checked_add(param_len(raw, large, i))
                 .filter(|&p| p <= len)
                 .ok_or(EventError::ValuesOverflow)?;
-            offs[i + 1] = pos as u32;
         }
         Ok(EventView {
             raw,
             cpu,
             flags,
             nparams: n as u8,
-            offs,
+            large,
+            values_start: values_start as u32,
         })
     }
 
@@ -187,7 +193,11 @@ impl<'a> EventView<'a> {
         if i >= self.nparams as usize {
             return None;
         }
-        Some(&self.raw[self.offs[i] as usize..self.offs[i + 1] as usize])
+        let start = (0..i).fold(self.values_start as usize, |at, k| {
+            at + param_len(self.raw, self.large, k)
+        });
+        self.raw
+            .get(start..start + param_len(self.raw, self.large, i))
     }
     /// Index of the parameter named `name` in the schema, if decoded.
     pub fn param_index(&self, name: &str) -> Option<usize> {

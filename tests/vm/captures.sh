@@ -18,15 +18,15 @@
 #
 # A set is recorded when one of its files is missing, or always with -f. The
 # guest: the end-to-end test's cached bookworm root (tests/e2e/root.sh) under
-# a cached layer with python3, libc6-dev and iproute2 (build/vm-captures/layer-KVER,
-# delete it to rebuild), the host's sysdig with its libraries, scap.ko built
-# from Debian's falcosecurity-scap-dkms (tests/vm/lib.sh, vm_build_scap),
-# saker.ko and $SAKER (default target/release/saker); an ext4 image of that
-# (mkfs.ext4 -d), booted with the host's /boot/vmlinuz and initrd under
-# single-threaded TCG, tests/vm/guest/workload-init.sh as init=. The guest
-# writes the captures as a tar stream to a second disk. Each capture is then
-# read back with `sysdig -r` and its event count printed (and kept in
-# COUNTS in the set's directory). Exits non-zero when a capture is missing or
+# a cached layer with python3, libc6-dev and iproute2 (build/vm-captures/
+# layer-KVER, delete it to rebuild), the host's sysdig with its libraries,
+# scap.ko built from Debian's falcosecurity-scap-dkms (tests/vm/lib.sh,
+# vm_build_scap), saker.ko and $SAKER (default target/release/saker); an ext4
+# image of that (mkfs.ext4 -d), booted with the host's /boot/vmlinuz and
+# initrd under single-threaded TCG, tests/vm/guest/workload-init.sh as
+# init=. The guest writes the captures as a tar stream to a second disk. Each
+# capture is then read back with `sysdig -r` and its event count printed (and
+# kept in COUNTS in the set's directory). Exits non-zero when a capture is missing or
 # unreadable.
 set -uo pipefail
 

@@ -4,7 +4,11 @@
 # round the actions some of Falco's rules look for (a sensitive file read,
 # writes below /etc, /root and a binary directory, a symlink to
 # /etc/shadow, a log file truncated, a private key search, a shell history
-# removed, setuid bits, a namespace change). Leaves nothing behind.
+# removed, setuid bits, a namespace change, a package source written, shred,
+# hidden files, a hard link to /etc/shadow, files below /dev and /usr/lib, a
+# user management binary, a miner's pool URL in a command line, setuid(0) by
+# an unprivileged user, a "postgres" spawning a program). Leaves nothing
+# behind.
 #
 # usage: workload.sh ROUNDS
 ROUNDS=${1:-1}
@@ -89,6 +93,22 @@ suspicious() {
 	cp /bin/true "$W/suid" && chmod u+s "$W/suid" && rm -f "$W/suid"
 	unshare -u true 2>/dev/null
 	grep -q root /etc/sudoers 2>/dev/null
+	touch /etc/apt/sources.list.d/saker-wl.list && rm -f /etc/apt/sources.list.d/saker-wl.list
+	head -c 4096 /dev/zero >"$W/junk" && shred -u "$W/junk"
+	touch "$W/.hidden" && mkdir "$W/.hidden-dir" && rm -rf "$W/.hidden" "$W/.hidden-dir"
+	ln /etc/shadow "$W/shadow-hard" 2>/dev/null && rm -f "$W/shadow-hard"
+	touch /dev/saker-wl && rm -f /dev/saker-wl
+	touch /usr/lib/saker-wl && rm -f /usr/lib/saker-wl
+	pwck -r >/dev/null 2>&1
+	sh -c ': stratum+tcp://pool.invalid:3333'
+	setpriv --reuid=65534 --regid=65534 --clear-groups \
+		python3 -c 'import os
+try:
+    os.setuid(0)
+except OSError:
+    pass' 2>/dev/null
+	# A shell named as a database server spawning a program.
+	cp /bin/sh "$W/postgres" && "$W/postgres" -c 'ls / >/dev/null; true' && rm -f "$W/postgres"
 }
 
 r=0

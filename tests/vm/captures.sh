@@ -26,8 +26,8 @@
 # initrd under single-threaded TCG, tests/vm/guest/workload-init.sh as
 # init=. The guest writes the captures as a tar stream to a second disk. Each
 # capture is then read back with `sysdig -r` and its event count printed (and
-# kept in COUNTS in the set's directory). Exits non-zero when a capture is missing or
-# unreadable.
+# kept in COUNTS in the set's directory). Exits non-zero when a capture is
+# missing or unreadable.
 set -uo pipefail
 
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)

@@ -122,6 +122,52 @@ fn snapshots_give_workers_what_the_state_thread_sees() {
     assert!(checked > 0, "no trace found");
 }
 
+/// Fields with several values per event compare as libsinsp compares
+/// them: `proc.aname` without an index against every ancestor, `fd.ip`,
+/// `fd.net` and `fd.port` against both ends (`!=` only when neither end is
+/// equal; a socket with no address has unspecified ends).
+#[test]
+fn multi_valued_fields_filter_as_sysdig_does() {
+    let cases = [
+        ("libs__e2e_curl_google.scap", "proc.aname = bash"),
+        (
+            "bencer__example4-1_php_mysql.scap",
+            "proc.aname in (sshd, bash, sh)",
+        ),
+        ("bencer__example4-1_php_mysql.scap", "proc.aname != bash"),
+        ("sysdig-inspect__502Error.scap", "fd.port != 80"),
+        ("sysdig-inspect__502Error.scap", "fd.port in (80, 443)"),
+        ("bencer__example4-1_php_mysql.scap", "fd.port > 100"),
+        ("libs__e2e_single_ipv6_conn.scap", "fd.port = 0"),
+        ("sysdig-inspect__502Error.scap", "fd.net != 127.0.0.0/8"),
+        ("bencer__example4-1_php_mysql.scap", "fd.ip = 127.0.0.1"),
+        ("bencer__example4-1_php_mysql.scap", "fd.ip != 0.0.0.0"),
+        ("libs__e2e_curl_google.scap", "fd.ip = ::"),
+    ];
+    for (name, f) in cases {
+        let trace = traces().join(name);
+        if !trace.is_file() {
+            continue;
+        }
+        let t = trace.to_str().unwrap();
+        let Ok(theirs) = Command::new("sysdig")
+            .args(["-r", t, "-p", "%evt.num", f])
+            .output()
+        else {
+            println!("skipped: sysdig is not installed");
+            return;
+        };
+        let ours = saker(&["dump", t, "-p", "%evt.num", f]);
+        assert_eq!(ours.status.code(), Some(0), "{name} / {f}");
+        assert!(!ours.stdout.is_empty(), "{name} / {f}: no event matches");
+        assert_eq!(
+            String::from_utf8_lossy(&ours.stdout),
+            String::from_utf8_lossy(&theirs.stdout),
+            "{name} / {f}"
+        );
+    }
+}
+
 fn saker(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_saker"))
         .args(args)

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use super::ast::FieldRef;
 use super::catalog::{self, FieldInfo, FieldType, LookupError};
-use super::fields::{self, Ctx, Extract};
+use super::fields::{self, Ctx, Extract, Multi};
 
 /// A field resolved for evaluation.
 #[derive(Debug, Clone)]
@@ -19,6 +19,7 @@ pub struct Binding {
     /// The field as written in outputs and JSON keys (`proc.aname[2]`).
     pub display: String,
     extract: Option<ExtractFn>,
+    multi: Option<Multi>,
 }
 
 #[derive(Clone, Copy)]
@@ -45,6 +46,7 @@ impl Binding {
             .find(|x| x.name == r.info.name)
             .map(|x| ExtractFn(x.extract));
         let arg = r.arg.unwrap_or_default();
+        let multi = fields::multi_for(r.info.name, &arg);
         let display = if arg.is_empty() {
             r.info.name.to_string()
         } else if name != r.info.name {
@@ -58,6 +60,7 @@ impl Binding {
             arg,
             display,
             extract,
+            multi,
         })
     }
 
@@ -69,6 +72,11 @@ impl Binding {
     /// Whether an extractor provides this field.
     pub fn has_extractor(&self) -> bool {
         self.extract.is_some()
+    }
+
+    /// How the field compares when it has several values per event.
+    pub fn multi(&self) -> Option<Multi> {
+        self.multi
     }
 
     /// Appends the field's text to `out`; false when it has no value.

@@ -10,12 +10,25 @@ use std::net::IpAddr;
 use super::ast::{CmpOp, Transformer};
 use super::bind::{parse_bool, parse_int, IpNet};
 use super::compile::{FieldId, FieldTable, Node, Ord6, Source, Test};
-use super::fields::Ctx;
+use super::fields::{Ctx, Multi};
 
 /// Where evaluation reads field text from.
 pub trait Fields {
     /// The text of field `id`, or `None` when it has no value.
     fn text(&mut self, id: FieldId) -> Option<&str>;
+
+    /// How field `id` compares if it has several values per event (see
+    /// [`super::fields::Multi`]); `None` for one value, or a source that
+    /// keeps only text.
+    fn multi(&self, _id: FieldId) -> Option<Multi> {
+        None
+    }
+
+    /// For a field [`Fields::multi`] describes: whether `test` passes for
+    /// any of its values, `None` when it has none.
+    fn any(&mut self, _id: FieldId, _test: &mut dyn FnMut(&str) -> bool) -> Option<bool> {
+        None
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,6 +121,14 @@ impl Fields for Lazy<'_, '_> {
         self.rec.fill(id, self.table, self.ctx);
         self.rec.get(id)
     }
+
+    fn multi(&self, id: FieldId) -> Option<Multi> {
+        self.table.get(id).multi()
+    }
+
+    fn any(&mut self, id: FieldId, test: &mut dyn FnMut(&str) -> bool) -> Option<bool> {
+        (self.table.get(id).multi()?.each)(self.ctx, test)
+    }
 }
 
 /// Reusable buffers for transformers and field-to-field comparisons.
@@ -136,10 +157,23 @@ pub fn eval<F: Fields>(n: &Node, f: &mut F, s: &mut Scratch) -> bool {
             };
             compare_texts(src, *op, &s.lhs, r)
         }
-        Node::Cmp(src, t) => match value(src, f, &mut s.a, &mut s.b) {
-            Some(v) => apply(t, v),
-            None => false,
-        },
+        Node::Cmp(src, t) => {
+            if src.transforms.is_empty() {
+                if let Some(m) = f.multi(src.field) {
+                    // `!=` on connection ends holds when no end is equal,
+                    // i.e. no end fails it.
+                    return if m.ne_all && is_ne(t) {
+                        f.any(src.field, &mut |v| !apply(t, v)) == Some(false)
+                    } else {
+                        f.any(src.field, &mut |v| apply(t, v)) == Some(true)
+                    };
+                }
+            }
+            match value(src, f, &mut s.a, &mut s.b) {
+                Some(v) => apply(t, v),
+                None => false,
+            }
+        }
     }
 }
 
@@ -281,6 +315,14 @@ fn apply(t: &Test, v: &str) -> bool {
         Test::PMatch(p) => pmatch(p, v),
         Test::Field(..) => false,
     }
+}
+
+/// Whether a test is an inequality (`!=`).
+fn is_ne(t: &Test) -> bool {
+    matches!(
+        t,
+        Test::Int(Ord6::Ne, _) | Test::Str(Ord6::Ne, _) | Test::Net(_, true) | Test::Bool(_, false)
+    )
 }
 
 fn ip(v: &str) -> Option<IpAddr> {

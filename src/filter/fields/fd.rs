@@ -246,6 +246,44 @@ fn pick<'a>(c: &'a Ctx<'_>, end: End) -> Option<Endpoint<'a>> {
     }
 }
 
+/// `fd.ip` and `fd.net` in a filter: the server address, then the client's.
+/// A socket with no address yet has both ends unspecified, which compares
+/// equal to `0.0.0.0` and to `::` whatever the socket's family.
+pub fn each_ip(c: &Ctx<'_>, test: &mut dyn FnMut(&str) -> bool) -> Option<bool> {
+    let f = entry(c)?;
+    Some(match endpoints(f) {
+        Some((cl, sv)) => test(sv.ip) || cl.is_some_and(|e| test(e.ip)),
+        None => {
+            unspecified(f)?;
+            test("0.0.0.0") || test("::")
+        }
+    })
+}
+
+/// `fd.port` in a filter: the server port, then the client's; 0 for a
+/// socket with no address yet.
+pub fn each_port(c: &Ctx<'_>, test: &mut dyn FnMut(&str) -> bool) -> Option<bool> {
+    let f = entry(c)?;
+    Some(match endpoints(f) {
+        Some((cl, sv)) => {
+            test(&sv.port.to_string()) || cl.is_some_and(|e| test(&e.port.to_string()))
+        }
+        None => {
+            unspecified(f)?;
+            test("0")
+        }
+    })
+}
+
+/// The unspecified address of an IP socket's family (no other descriptor).
+fn unspecified(f: &Fd) -> Option<&'static str> {
+    match f.ty {
+        FdType::Ipv4 => Some("0.0.0.0"),
+        FdType::Ipv6 => Some("::"),
+        _ => None,
+    }
+}
+
 fn ip_of(c: &Ctx<'_>, end: End, out: &mut String) -> bool {
     let Some(e) = pick(c, end) else { return false };
     out.push_str(e.ip);

@@ -59,6 +59,36 @@ impl Resolve for Ctx<'_> {
 /// value for this event (shown as `<NA>`).
 pub type Extract = fn(&Ctx<'_>, &str, &mut String) -> bool;
 
+/// Calls the test with each value of a field that has several for one
+/// event, stopping at the first that passes; returns whether one did, or
+/// `None` when the field has no value. Filters compare such fields as
+/// libsinsp does: the comparison holds when it holds for any value (any
+/// ancestor for `proc.aname` without an index, either end of the connection
+/// for `fd.ip`, `fd.net` and `fd.port`), except that `!=` on a connection
+/// end holds only when neither end is equal. Outputs show the single value
+/// the plain extractor gives.
+pub type Each = fn(&Ctx<'_>, &mut dyn FnMut(&str) -> bool) -> Option<bool>;
+
+/// How a multi-valued field is compared in filters.
+#[derive(Debug, Clone, Copy)]
+pub struct Multi {
+    /// The values.
+    pub each: Each,
+    /// `!=` holds only when it holds for every value (connection ends).
+    pub ne_all: bool,
+}
+
+/// The [`Multi`] of field `name` with argument `arg`, when it has one.
+pub fn multi_for(name: &str, arg: &str) -> Option<Multi> {
+    let (each, ne_all): (Each, bool) = match name {
+        "proc.aname" if arg.is_empty() => (proc::each_ancestor_name, false),
+        "fd.ip" | "fd.net" => (fd::each_ip, true),
+        "fd.port" => (fd::each_port, true),
+        _ => return None,
+    };
+    Some(Multi { each, ne_all })
+}
+
 /// Whether and how a field takes an argument.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Arg {

@@ -116,10 +116,26 @@ pub fn ancestor<'a>(c: &'a Ctx<'_>, n: usize) -> Option<&'a Thread> {
 }
 
 /// Whether any ancestor of the event's thread (parent first, up to
-/// [`MAX_ANCESTORS`]) satisfies `test` — what `proc.aname` without an index
-/// means in a filter.
-pub fn any_ancestor(c: &Ctx<'_>, test: impl Fn(&Thread) -> bool) -> bool {
-    (1..=MAX_ANCESTORS).map_while(|n| ancestor(c, n)).any(test)
+/// [`MAX_ANCESTORS`]) satisfies `test`.
+pub fn any_ancestor(c: &Ctx<'_>, mut test: impl FnMut(&Thread) -> bool) -> bool {
+    let Some(mut t) = c.thread() else {
+        return false;
+    };
+    for _ in 0..MAX_ANCESTORS {
+        match c.state.thread(t.ptid).filter(|p| p.tid != t.tid) {
+            Some(p) if test(p) => return true,
+            Some(p) => t = p,
+            None => return false,
+        }
+    }
+    false
+}
+
+/// `proc.aname` without an index in a filter: any ancestor's name (no
+/// value without a known parent).
+pub fn each_ancestor_name(c: &Ctx<'_>, test: &mut dyn FnMut(&str) -> bool) -> Option<bool> {
+    ancestor(c, 1)?;
+    Some(any_ancestor(c, |t| test(&t.comm)))
 }
 
 fn pid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {

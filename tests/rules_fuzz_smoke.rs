@@ -3,6 +3,8 @@
 //! panic, and every condition that parses prints back to text that parses to
 //! the same print.
 
+use saker::filter::compile::{compile, FieldId, FieldTable};
+use saker::filter::eval::{eval, fold, Fields, Folded, Scratch};
 use saker::filter::{evttype::evttypes, parse::parse, print::print};
 use saker::rules::Loader;
 
@@ -98,6 +100,81 @@ fn mutated_conditions_never_panic_and_round_trip() {
     }
     println!("{parsed} of 20000 mutated conditions parsed");
     assert!(parsed > 1000);
+}
+
+/// Field values for the compiler test: field id N takes value N modulo
+/// their number.
+struct Values(Vec<&'static str>);
+
+impl Values {
+    fn get(&self, id: FieldId) -> Option<&'static str> {
+        (!self.0.is_empty()).then(|| self.0[id as usize % self.0.len()])
+    }
+}
+
+impl Fields for Values {
+    fn text(&mut self, id: FieldId) -> Option<&str> {
+        self.get(id)
+    }
+}
+
+const VALUES: &[&str] = &[
+    "cat",
+    "42",
+    "-1",
+    "0x1f",
+    "/etc/shadow",
+    "true",
+    "10.1.2.3",
+    "::1",
+    "",
+    "aGVsbG8=",
+    "é/x",
+    "<NA>",
+];
+
+/// The deterministic stand-in for the `condition_compiler` fuzz target:
+/// mutated conditions that parse compile or report errors; programs
+/// evaluate on odd values without panicking, and folding them for values
+/// known ahead never changes the result.
+#[test]
+fn mutated_conditions_compile_evaluate_and_fold_consistently() {
+    let mut rng = Rng(0x5eed_1234_abcd_0003);
+    let (mut compiled, mut folded_away) = (0, 0);
+    for i in 0..20_000 {
+        let text = mutate(&mut rng, SEEDS[i % SEEDS.len()]);
+        let Ok(e) = parse(&text, 0) else { continue };
+        let mut table = FieldTable::default();
+        let Ok(node) = compile(&e, &mut table) else {
+            continue;
+        };
+        compiled += 1;
+        let start = rng.below(VALUES.len());
+        let n = rng.below(VALUES.len());
+        let vals: Vec<&'static str> = VALUES.iter().cycle().skip(start).take(n).copied().collect();
+        let mut values = Values(vals.clone());
+        let mut scratch = Scratch::default();
+        let whole = eval(&node, &mut values, &mut scratch);
+        let known_values = Values(vals);
+        let known = |id: FieldId| {
+            if id % 2 == 0 {
+                known_values.get(id)
+            } else {
+                None
+            }
+        };
+        let folded = match fold(&node, &known) {
+            Folded::Const(b) => {
+                folded_away += 1;
+                b
+            }
+            Folded::Node(n) => eval(&n, &mut values, &mut scratch),
+        };
+        assert_eq!(whole, folded, "{text:?} with values {:?}", values.0);
+    }
+    println!("{compiled} of 20000 mutated conditions compiled, {folded_away} folded to a constant");
+    assert!(compiled > 500);
+    assert!(folded_away > 100);
 }
 
 #[test]

@@ -191,7 +191,7 @@ pub enum Folded {
 /// constants, and simplifies `and`/`or`/`not` around them. Fields `known`
 /// returns `None` for stay tests. Evaluating the result on an event for
 /// which `known` holds gives what evaluating `n` gives.
-pub fn fold(n: &Node, known: &dyn Fn(FieldId) -> Option<&'static str>) -> Folded {
+pub fn fold<'k>(n: &Node, known: &dyn Fn(FieldId) -> Option<&'k str>) -> Folded {
     match n {
         Node::And(v) | Node::Or(v) => {
             let is_and = matches!(n, Node::And(_));

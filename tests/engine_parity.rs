@@ -25,11 +25,7 @@ const UNOPENABLE: &str = "libs__e2e_curl_google_comments.scap";
 
 /// Rules whose mismatches come from a known gap in the process state, with
 /// the gap: listed as known, not failed, and flagged once they agree.
-const KNOWN_GAPS: &[(&str, &str)] = &[(
-    "Non sudo setuid",
-    "a thread's uid is not updated by setresuid/setuid (sysdig takes the new uid from the \
-     successful call's exit), so user.uid stays 0 after setpriv --reuid",
-)];
+const KNOWN_GAPS: &[(&str, &str)] = &[];
 
 /// sysdig processes run at once (the machine has two cores).
 const SYSDIG_JOBS: usize = 2;

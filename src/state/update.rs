@@ -214,6 +214,15 @@ impl State {
             self.execve_exit(e);
             return EventFd::default();
         }
+        if matches!(
+            ty,
+            id::SYSCALL_SETUID_X
+                | id::SYSCALL_SETRESUID_X
+                | id::SYSCALL_SETGID_X
+                | id::SYSCALL_SETRESGID_X
+        ) {
+            self.set_id_exit(e);
+        }
         if ty == id::SYSCALL_CHDIR_X && param_int(e, "res") == Some(0) {
             if let Some(path) = param_str(e, "path") {
                 let cwd = self.thread(tid).map(|t| t.cwd.clone()).unwrap_or_default();
@@ -411,6 +420,39 @@ impl State {
         if new_process {
             if let Some(ppid) = parent_pid {
                 self.threads.copy_fds(ppid, child_tid);
+            }
+        }
+    }
+
+    /// A successful set*uid/set*gid exit: the thread takes the new effective
+    /// id from the kept enter event (-1 leaves it unchanged).
+    fn set_id_exit(&mut self, e: &EventView<'_>) {
+        if param_int(e, "res") != Some(0) {
+            return;
+        }
+        let ty = e.event_type();
+        let Some(enter) = self.threads.hot(e.tid()).and_then(|h| enter_of(h, ty)) else {
+            return;
+        };
+        let name = match ty {
+            id::SYSCALL_SETUID_X => "uid",
+            id::SYSCALL_SETRESUID_X => "euid",
+            id::SYSCALL_SETGID_X => "gid",
+            _ => "egid",
+        };
+        let Some(v) = enter
+            .param_by_name(name)
+            .and_then(params::uint)
+            .map(|v| v as u32)
+            .filter(|v| *v != u32::MAX)
+        else {
+            return;
+        };
+        if let Some(t) = self.threads.get_mut(e.tid()) {
+            if matches!(ty, id::SYSCALL_SETUID_X | id::SYSCALL_SETRESUID_X) {
+                t.uid = v;
+            } else {
+                t.gid = v;
             }
         }
     }

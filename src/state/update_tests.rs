@@ -228,3 +228,49 @@ fn containers_env_tty_and_creation_time() {
     assert_eq!(t.env.len(), 2);
     assert_eq!((t.tty, t.container_id.as_str()), (34816, "697956520d89"));
 }
+
+#[test]
+fn set_uid_and_gid_calls_change_the_thread_ids() {
+    let meta = Metadata {
+        threads: vec![ThreadInfo {
+            tid: 7,
+            pid: 7,
+            ptid: 1,
+            comm: "python3".into(),
+            ..Default::default()
+        }],
+        ..Default::default()
+    };
+    let mut st = State::from_metadata(&meta);
+    let ids = |st: &State| st.thread(7).map(|t| (t.uid, t.gid));
+    assert_eq!(ids(&st), Some((0, 0)));
+    // (enter type, enter params, exit result, uid and gid after)
+    let steps: &[(u16, Vec<Vec<u8>>, i64, (u32, u32))] = &[
+        (
+            id::SYSCALL_SETRESUID_E,
+            vec![u32b(65534), u32b(65534), u32b(65534)],
+            0,
+            (65534, 0),
+        ),
+        (id::SYSCALL_SETUID_E, vec![u32b(0)], -1, (65534, 0)),
+        (
+            id::SYSCALL_SETRESGID_E,
+            vec![u32b(u32::MAX), u32b(100), u32b(u32::MAX)],
+            0,
+            (65534, 100),
+        ),
+        (
+            id::SYSCALL_SETRESUID_E,
+            vec![u32b(u32::MAX), u32b(u32::MAX), u32b(5)],
+            0,
+            (65534, 100),
+        ),
+        (id::SYSCALL_SETGID_E, vec![u32b(7)], 0, (65534, 7)),
+        (id::SYSCALL_SETUID_E, vec![u32b(0)], 0, (0, 7)),
+    ];
+    for (enter, params, res, want) in steps {
+        apply(&mut st, 7, *enter, params);
+        apply(&mut st, 7, enter + 1, &[i64b(*res)]);
+        assert_eq!(ids(&st), Some(*want), "after {enter} res {res}");
+    }
+}

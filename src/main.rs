@@ -455,7 +455,7 @@ fn capture(args: &CaptureArgs) -> anyhow::Result<()> {
     );
     eprintln!(
         "{:>4} {:>12} {:>10} {:>10} {:>10} {:>10}",
-        "cpu", "events", "drop-full", "drop-fault", "drop-reent", "drop-large"
+        "cpu", "events", "drop-full", "faulted", "drop-reent", "drop-large"
     );
     for (cpu, c) in summary.per_cpu.iter().enumerate() {
         eprintln!(

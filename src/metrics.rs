@@ -197,7 +197,6 @@ impl Metrics {
         for (cpu, c) in cpus.iter().enumerate() {
             for (cause, n) in [
                 ("full", c.drops_full),
-                ("fault", c.drops_fault),
                 ("reentry", c.drops_reentry),
                 ("toolarge", c.drops_toolarge),
             ] {
@@ -206,6 +205,19 @@ impl Metrics {
                     "saker_kernel_drops_total{{cpu=\"{cpu}\",cause=\"{cause}\"}} {n}"
                 );
             }
+        }
+        header(
+            &mut out,
+            "saker_kernel_faulted_events_total",
+            "counter",
+            "Events stored with a parameter left empty because reading user memory faulted, per CPU.",
+        );
+        for (cpu, c) in cpus.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "saker_kernel_faulted_events_total{{cpu=\"{cpu}\"}} {}",
+                c.drops_fault
+            );
         }
 
         header(
@@ -303,7 +315,7 @@ mod tests {
             "saker_kernel_events_total{cpu=\"0\"} 10",
             "saker_kernel_events_total{cpu=\"1\"} 5",
             "saker_kernel_drops_total{cpu=\"0\",cause=\"full\"} 2",
-            "saker_kernel_drops_total{cpu=\"1\",cause=\"fault\"} 1",
+            "saker_kernel_faulted_events_total{cpu=\"1\"} 1",
             "saker_alerts_total{rule=\"Write below etc\",priority=\"Error\"} 2",
             "saker_alerts_total{rule=\"Say \\\"hi\\\"\",priority=\"Notice\"} 1",
             "saker_output_queue_depth{output=\"file_output\"} 3",

@@ -9,7 +9,7 @@
 # pays. Two rounds. Prints "BENCH name rate drops" and "BENCH-INFO ...".
 SECS=4
 
-# Sum of the drop columns of the `saker capture` summary (drop-fault counts
+# Sum of the drop columns of the `saker capture` summary (the faulted column counts
 # events stored with a parameter left empty, not lost ones).
 capture_drops() {
 	awk '$1 ~ /^[0-9]+$/ && NF == 6 { d += $3 + $5 + $6 } END { print d + 0 }' "$1"

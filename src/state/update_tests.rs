@@ -245,7 +245,8 @@ fn set_uid_and_gid_calls_change_the_thread_ids() {
     let ids = |st: &State| st.thread(7).map(|t| (t.uid, t.gid));
     assert_eq!(ids(&st), Some((0, 0)));
     // (enter type, enter params, exit result, uid and gid after)
-    let steps: &[(u16, Vec<Vec<u8>>, i64, (u32, u32))] = &[
+    type Step = (u16, Vec<Vec<u8>>, i64, (u32, u32));
+    let steps: &[Step] = &[
         (
             id::SYSCALL_SETRESUID_E,
             vec![u32b(65534), u32b(65534), u32b(65534)],

@@ -301,3 +301,50 @@ fn replay_output_matches_falco_files() {
         assert_eq!(g, w);
     }
 }
+
+/// What the engine decides once per event type (`fields::evt::fixed`) is
+/// what the extractors give for every event of that type.
+#[test]
+fn fields_fixed_per_event_type_hold_on_every_event() {
+    use saker::filter::bind::Binding;
+    use saker::filter::fields::evt::fixed;
+    use saker::output::dump::Replay;
+    let names = [
+        "evt.is_open_read",
+        "evt.is_open_write",
+        "evt.is_open_exec",
+        "evt.res",
+        "evt.rawres",
+    ];
+    let bindings: Vec<Binding> = names
+        .iter()
+        .map(|n| Binding::resolve_name(n, None).expect("field"))
+        .collect();
+    let (mut checked, mut text) = (0, String::new());
+    for name in [
+        "sysdig-inspect__502Error.scap",
+        "bencer__example4-1_php_mysql.scap",
+        "falco__cat_write.scap",
+    ] {
+        let trace = traces().join(name);
+        if !trace.is_file() {
+            continue;
+        }
+        let mut r = saker::capture::Reader::open(&trace).expect("open");
+        let mut replay = Replay::new(r.metadata());
+        while let Some(e) = r.next_event().expect("read") {
+            let Some(ctx) = replay.step(&e) else { continue };
+            let ty = e.info().map_or("<unknown>", |i| i.name);
+            for (n, b) in names.iter().zip(&bindings) {
+                let Some(want) = fixed(n, ty, e.is_enter()) else {
+                    continue;
+                };
+                text.clear();
+                let got = b.extract(&ctx, &mut text).then_some(text.as_str());
+                assert_eq!(got, want, "{name} event {} ({ty}): {n}", ctx.num);
+                checked += 1;
+            }
+        }
+    }
+    assert!(checked > 10_000, "{checked} values checked");
+}

@@ -158,7 +158,7 @@ fn mutated_conditions_compile_evaluate_and_fold_consistently() {
         let known_values = Values(vals);
         let known = |id: FieldId| {
             if id % 2 == 0 {
-                known_values.get(id)
+                Some(known_values.get(id))
             } else {
                 None
             }

@@ -49,7 +49,7 @@ fuzz_target!(|data: &[u8]| {
     let known_values = Values(values.0.clone());
     let known = |id: FieldId| {
         if id % 2 == 0 {
-            known_values.get(id)
+            Some(known_values.get(id))
         } else {
             None
         }

@@ -178,11 +178,16 @@ impl Engine {
         let index = |name: &'static str, dir: Option<&'static str>| {
             let known = |f: FieldId| {
                 if Some(f) == evt_type {
-                    Some(name)
+                    Some(Some(name))
                 } else if Some(f) == evt_dir {
-                    dir
+                    dir.map(Some)
                 } else {
-                    None
+                    let b = table.get(f);
+                    let enter = dir.map(|d| d == ">")?;
+                    if !b.arg.is_empty() {
+                        return None;
+                    }
+                    crate::filter::fields::evt::fixed(b.info.name, name, enter)
                 }
             };
             let mut c = Candidates::default();

@@ -188,10 +188,12 @@ pub enum Folded {
 
 /// Folds the tests on fields whose value `known` gives (for every event
 /// the program will see, e.g. `evt.type` for one event type) into
-/// constants, and simplifies `and`/`or`/`not` around them. Fields `known`
-/// returns `None` for stay tests. Evaluating the result on an event for
-/// which `known` holds gives what evaluating `n` gives.
-pub fn fold<'k>(n: &Node, known: &dyn Fn(FieldId) -> Option<&'k str>) -> Folded {
+/// constants, and simplifies `and`/`or`/`not` around them: `Some(Some(v))`
+/// is always `v`, `Some(None)` never has a value (every test on it is
+/// false); fields `known` returns `None` for stay tests. Evaluating the
+/// result on an event for which `known` holds gives what evaluating `n`
+/// gives.
+pub fn fold<'k>(n: &Node, known: &dyn Fn(FieldId) -> Option<Option<&'k str>>) -> Folded {
     match n {
         Node::And(v) | Node::Or(v) => {
             let is_and = matches!(n, Node::And(_));
@@ -215,13 +217,17 @@ pub fn fold<'k>(n: &Node, known: &dyn Fn(FieldId) -> Option<&'k str>) -> Folded 
             Folded::Const(b) => Folded::Const(!b),
             Folded::Node(x) => Folded::Node(Node::Not(Box::new(x))),
         },
+        // No value: every test on the field (or a transform of it) is false.
+        Node::Exists(src) | Node::Cmp(src, _) if known(src.field) == Some(None) => {
+            Folded::Const(false)
+        }
         Node::Exists(src) if src.transforms.is_empty() && known(src.field).is_some() => {
             Folded::Const(true)
         }
         Node::Cmp(src, t) if src.transforms.is_empty() && !matches!(t, Test::Field(..)) => {
             match known(src.field) {
-                Some(v) => Folded::Const(apply(t, v)),
-                None => Folded::Node(n.clone()),
+                Some(Some(v)) => Folded::Const(apply(t, v)),
+                _ => Folded::Node(n.clone()),
             }
         }
         _ => Folded::Node(n.clone()),
@@ -526,6 +532,11 @@ mod tests {
             ("evt.type != openat or evt.dir exists", Some(true)),
             ("evt.type = openat and proc.name = x", None),
             ("tolower(evt.type) = openat", None),
+            // evt.rawres known to have no value.
+            ("evt.rawres >= 0 and proc.name = x", Some(false)),
+            ("evt.rawres >= 0 or proc.name = x", None),
+            ("not evt.rawres exists", Some(true)),
+            ("evt.rawres != 0", Some(false)),
         ];
         for (cond, want) in cases {
             let e = parse::parse(cond, 0).unwrap();
@@ -533,7 +544,13 @@ mod tests {
             let n = compile::compile(&e, &mut table).unwrap();
             let ty = table.intern("evt.type", None).unwrap();
             let dir = table.intern("evt.dir", None).unwrap();
-            let known = |f: FieldId| (f == ty).then_some("openat").or((f == dir).then_some("<"));
+            let res = table.intern("evt.rawres", None).unwrap();
+            let known = |f: FieldId| {
+                (f == ty)
+                    .then_some(Some("openat"))
+                    .or((f == dir).then_some(Some("<")))
+                    .or((f == res).then_some(None))
+            };
             let got = match fold(&n, &known) {
                 Folded::Const(b) => Some(b),
                 Folded::Node(_) => None,
@@ -546,7 +563,7 @@ mod tests {
         let n = compile::compile(&e, &mut table).unwrap();
         let ty = table.intern("evt.type", None).unwrap();
         let name = table.intern("proc.name", None).unwrap();
-        let Folded::Node(left) = fold(&n, &|f| (f == ty).then_some("openat")) else {
+        let Folded::Node(left) = fold(&n, &|f| (f == ty).then_some(Some("openat"))) else {
             panic!("folded away");
         };
         let mut m = Map(vec![(name, "x")]);

@@ -109,16 +109,36 @@ const PPM_O_CREAT: i64 = 1 << 2;
 /// `PPM_S_IXUSR | PPM_S_IXGRP | PPM_S_IXOTH`.
 const PPM_S_IXALL: i64 = 0o111;
 
+/// Whether events of type `ty` (schema name) are open-family exits.
+fn is_open_exit(ty: &str, enter: bool) -> bool {
+    !enter
+        && matches!(
+            ty,
+            "open" | "openat" | "openat2" | "open_by_handle_at" | "creat"
+        )
+}
+
+/// What field `field` (without argument) is for every event of the type
+/// named `ty` in the given direction: `Some(Some(v))` always `v`,
+/// `Some(None)` never a value, `None` when it depends on the event. Lets
+/// the engine decide such tests once per event type.
+pub fn fixed(field: &str, ty: &str, enter: bool) -> Option<Option<&'static str>> {
+    match field {
+        "evt.is_open_read" | "evt.is_open_write" | "evt.is_open_exec"
+            if !is_open_exit(ty, enter) =>
+        {
+            Some(Some("false"))
+        }
+        "evt.res" | "evt.rawres" if enter => Some(None),
+        _ => None,
+    }
+}
+
 /// The open flags and mode of an open-family exit event (from the exit
 /// event, or the thread's kept enter event for older layouts); None for
 /// other events.
 fn open_flags(c: &Ctx<'_>) -> Option<(i64, i64)> {
-    if c.evt.is_enter()
-        || !matches!(
-            c.evt.name(),
-            "open" | "openat" | "openat2" | "open_by_handle_at" | "creat"
-        )
-    {
+    if !is_open_exit(c.evt.name(), c.evt.is_enter()) {
         return None;
     }
     let get = |name| {

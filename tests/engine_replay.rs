@@ -90,6 +90,7 @@ const EVERYTHING: &str = "\
     %thread.tid %user.name %user.loginname %group.name %fd.num %fd.name %fd.type
     %fd.cip %fd.sip %fd.cport %fd.sport %fd.l4proto %fd.is_server %fd.directory
     %container.id %container.name %container.image %evt.is_open_read %fd.lip %fd.rip
+    %group.gid %group.name %proc.pexe %proc.pexepath %proc.aexepath[2]
   priority: INFO
 ";
 

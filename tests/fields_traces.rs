@@ -78,6 +78,11 @@ const CASES: &[(&str, &str, usize)] = &[
         99,
     ),
     (
+        "*%evt.num %user.uid %user.name %group.name",
+        "bencer__example4-1_php_mysql.scap",
+        100,
+    ),
+    (
         "*%evt.num %proc.pcmdline %proc.aname[3]",
         "falco__psp_run_as_user_0_container.scap",
         70,

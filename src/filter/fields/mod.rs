@@ -82,6 +82,7 @@ pub struct Multi {
 pub fn multi_for(name: &str, arg: &str) -> Option<Multi> {
     let (each, ne_all): (Each, bool) = match name {
         "proc.aname" if arg.is_empty() => (proc::each_ancestor_name, false),
+        "proc.aexepath" if arg.is_empty() => (proc::each_ancestor_exepath, false),
         "fd.ip" | "fd.net" => (fd::each_ip, true),
         "fd.port" => (fd::each_port, true),
         _ => return None,

@@ -68,6 +68,24 @@ pub static FIELDS: &[Field] = &[
         extract: pcmdline,
     },
     Field {
+        name: "proc.pexe",
+        arg: Arg::None,
+        desc: "parent's argv[0]",
+        extract: pexe,
+    },
+    Field {
+        name: "proc.pexepath",
+        arg: Arg::None,
+        desc: "parent's executable path",
+        extract: pexepath,
+    },
+    Field {
+        name: "proc.aexepath",
+        arg: Arg::Optional,
+        desc: "executable path of the N-th ancestor ([0] the process itself, [1] its parent)",
+        extract: aexepath,
+    },
+    Field {
         name: "proc.aname",
         arg: Arg::Optional,
         desc: "name of the N-th ancestor ([0] the process itself, [1] its parent)",
@@ -129,6 +147,13 @@ pub fn any_ancestor(c: &Ctx<'_>, mut test: impl FnMut(&Thread) -> bool) -> bool 
         }
     }
     false
+}
+
+/// `proc.aexepath` without an index in a filter: any ancestor's executable
+/// path (no value without a known parent).
+pub fn each_ancestor_exepath(c: &Ctx<'_>, test: &mut dyn FnMut(&str) -> bool) -> Option<bool> {
+    ancestor(c, 1)?;
+    Some(any_ancestor(c, |t| test(&t.exepath)))
 }
 
 /// `proc.aname` without an index in a filter: any ancestor's name (no
@@ -195,6 +220,38 @@ fn pname(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
         return false;
     };
     out.push_str(&p.comm);
+    true
+}
+
+fn pexe(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let Some(p) = ancestor(c, 1) else {
+        return false;
+    };
+    out.push_str(&p.exe);
+    true
+}
+
+fn pexepath(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let Some(p) = ancestor(c, 1) else {
+        return false;
+    };
+    out.push_str(&p.exepath);
+    true
+}
+
+fn aexepath(c: &Ctx<'_>, a: &str, out: &mut String) -> bool {
+    let n = if a.is_empty() {
+        0
+    } else {
+        match a.parse::<usize>() {
+            Ok(n) => n,
+            Err(_) => return false,
+        }
+    };
+    let Some(t) = ancestor(c, n) else {
+        return false;
+    };
+    out.push_str(&t.exepath);
     true
 }
 

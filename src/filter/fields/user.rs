@@ -1,4 +1,4 @@
-//! `user.*` fields: the user of the event's thread.
+//! `user.*` and `group.*` fields: the user and group of the event's thread.
 
 use std::fmt::Write as _;
 
@@ -30,7 +30,33 @@ pub static FIELDS: &[Field] = &[
         desc: "login user name",
         extract: loginname,
     },
+    Field {
+        name: "group.gid",
+        arg: Arg::None,
+        desc: "group id",
+        extract: gid,
+    },
+    Field {
+        name: "group.name",
+        arg: Arg::None,
+        desc: "group name",
+        extract: group_name,
+    },
 ];
+
+fn gid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let Some(t) = c.thread() else { return false };
+    let _ = write!(out, "{}", t.gid);
+    true
+}
+
+fn group_name(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
+    let Some(n) = c.thread().and_then(|t| c.state.group(t.gid)) else {
+        return false;
+    };
+    out.push_str(n);
+    true
+}
 
 fn uid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     let Some(t) = c.thread() else { return false };

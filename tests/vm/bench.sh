@@ -18,7 +18,7 @@
 # idle, and a boot that gives no result is retried once.
 #
 # The reference driver comes from Debian's falcosecurity-scap-dkms package,
-# unpacked under build/ (never installed), or from SCAP_SRC.
+# unpacked under build/ (never installed), or from SCAP_SRC (vm_build_scap).
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -31,28 +31,13 @@ vm_build_module
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-scap_src=${SCAP_SRC:-}
-if [ -z "$scap_src" ]; then
-	cache="$VM_ROOT/build/scap-dkms"
-	if [ ! -d "$cache/usr/src" ]; then
-		mkdir -p "$cache"
-		(cd "$cache" && apt-get download falcosecurity-scap-dkms >/dev/null 2>&1 &&
-			dpkg -x falcosecurity-scap-dkms_*.deb .) ||
-			echo "bench: cannot fetch falcosecurity-scap-dkms; the reference is skipped"
-	fi
-	scap_src=$(ls -d "$cache"/usr/src/scap-* 2>/dev/null | tail -1)
-fi
 extra="$VM_ROOT/tests/vm/bench.yaml=/bench.yaml $VM_ROOT/rules/saker_rules.yaml=/saker_rules.yaml"
-if [ -n "$scap_src" ] && [ -f "$scap_src/Makefile" ] && command -v sysdig >/dev/null 2>&1; then
-	cp -r "$scap_src" "$work/scap"
-	if make -s -C "$work/scap" KERNELDIR="$VM_KDIR" >"$work/scap.log" 2>&1; then
-		extra="$extra $work/scap/scap.ko $(command -v sysdig)"
-	else
-		echo "bench: building the reference scap.ko failed; skipping it"
-		tail -5 "$work/scap.log"
-	fi
+if ! command -v sysdig >/dev/null 2>&1; then
+	echo "bench: no sysdig; the reference scap.ko + sysdig is skipped"
+elif vm_build_scap "$work"; then
+	extra="$extra $VM_SCAP_KO $(command -v sysdig)"
 else
-	echo "bench: no reference driver source or no sysdig; skipping scap.ko"
+	echo "bench: the reference scap.ko + sysdig is skipped"
 fi
 
 VM_EXTRA=$extra vm_build_initramfs "$work/initrd.gz" "$VM_DIR/guest/bench.sh" "$SAKER"

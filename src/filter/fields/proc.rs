@@ -240,15 +240,7 @@ fn pexepath(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
 }
 
 fn aexepath(c: &Ctx<'_>, a: &str, out: &mut String) -> bool {
-    let n = if a.is_empty() {
-        0
-    } else {
-        match a.parse::<usize>() {
-            Ok(n) => n,
-            Err(_) => return false,
-        }
-    };
-    let Some(t) = ancestor(c, n) else {
+    let Some(t) = indexed_ancestor(c, a) else {
         return false;
     };
     out.push_str(&t.exepath);
@@ -267,17 +259,15 @@ fn pcmdline(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     true
 }
 
+/// The ancestor a `proc.a*[N]` argument names; without an index the
+/// process itself (the value outputs show).
+fn indexed_ancestor<'a>(c: &'a Ctx<'_>, a: &str) -> Option<&'a Thread> {
+    let n = if a.is_empty() { 0 } else { a.parse().ok()? };
+    ancestor(c, n)
+}
+
 fn aname(c: &Ctx<'_>, a: &str, out: &mut String) -> bool {
-    // Without an index the value shown is the process's own name.
-    let n = if a.is_empty() {
-        0
-    } else {
-        match a.parse::<usize>() {
-            Ok(n) => n,
-            Err(_) => return false,
-        }
-    };
-    let Some(t) = ancestor(c, n) else {
+    let Some(t) = indexed_ancestor(c, a) else {
         return false;
     };
     out.push_str(&t.comm);

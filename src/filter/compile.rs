@@ -127,6 +127,9 @@ pub struct Source {
     pub transforms: Vec<Transformer>,
     /// The type of the resulting value.
     pub ty: FieldType,
+    /// The field has several values per event and no transformer applies:
+    /// comparisons test its values (see [`crate::filter::fields::Multi`]).
+    pub multi: bool,
 }
 
 /// Numeric and ordering comparisons.
@@ -300,10 +303,12 @@ fn source(op: &Operand, t: &mut FieldTable, errs: &mut Vec<Error>) -> Option<Sou
                     _ => FieldType::String,
                 };
             }
+            let multi = transforms.is_empty() && t.get(id).multi().is_some();
             Some(Source {
                 field: id,
                 transforms,
                 ty,
+                multi,
             })
         }
         Err(e) => {

@@ -158,7 +158,7 @@ pub fn eval<F: Fields>(n: &Node, f: &mut F, s: &mut Scratch) -> bool {
             compare_texts(src, *op, &s.lhs, r)
         }
         Node::Cmp(src, t) => {
-            if src.transforms.is_empty() {
+            if src.multi {
                 if let Some(m) = f.multi(src.field) {
                     // `!=` on connection ends holds when no end is equal,
                     // i.e. no end fails it.

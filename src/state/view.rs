@@ -33,7 +33,8 @@ pub trait View {
     fn container(&self, id: &str) -> Option<&Container>;
     /// Whether `addr` belongs to the machine thread `tid` runs on.
     fn is_local_addr(&self, tid: u64, addr: IpAddr) -> bool;
-    /// The last enter event kept for thread `tid`.
+    /// The last enter event kept for thread `tid` (a snapshot keeps it only
+    /// when it is the enter of the snapshot's exit event, the one use).
     fn last_enter(&self, tid: u64) -> Option<&[u8]>;
 }
 
@@ -98,9 +99,17 @@ impl Snapshot {
         if !Arc::ptr_eq(&self.local_addrs, &state.local_addrs) {
             self.local_addrs = Arc::clone(&state.local_addrs);
         }
-        if let Some(h) = state.threads.hot(tid) {
-            self.last_enter.extend_from_slice(&h.last_enter);
-            self.has_enter = true;
+        // Extractors read the kept enter event only as the enter of this
+        // exit; any other is not copied.
+        if let Some(h) = state.threads.hot(tid).filter(|_| !e.is_enter()) {
+            let ty = h
+                .last_enter
+                .get(20..22)
+                .map(|b| u16::from_le_bytes([b[0], b[1]]));
+            if ty.is_some_and(|t| t.wrapping_add(1) == e.event_type()) {
+                self.last_enter.extend_from_slice(&h.last_enter);
+                self.has_enter = true;
+            }
         }
         if let Some(t) = state.threads.get_shared(tid) {
             if !t.container_id.is_empty() {
@@ -167,16 +176,18 @@ impl Snapshot {
         }
     }
 
-    /// Thread `tid` and its ancestors by parent thread id.
+    /// Thread `tid` and its ancestors by parent thread id; a thread already
+    /// taken came with its ancestors.
     fn add_lineage(&mut self, state: &State, tid: u64) {
         let mut cur = tid;
         for _ in 0..=MAX_ANCESTORS {
-            if !self.add_thread(state, cur) {
+            if self.has(cur) {
                 return;
             }
-            let Some(t) = state.threads.get(cur) else {
+            let Some(t) = state.threads.get_shared(cur) else {
                 return;
             };
+            self.threads.push(Arc::clone(t));
             if t.ptid == cur {
                 return;
             }

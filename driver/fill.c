@@ -107,20 +107,9 @@ void sk_put(struct sk_record *r, const void *val, u32 len)
 	__sk_put(r, val, len);
 }
 
-/* A number in the width of the next parameter's type (none if variable). */
-static __always_inline void __sk_put_num(struct sk_record *r, u64 v)
+/* Store v in w bytes (1, 2, 4 or 8; nothing for other widths). */
+static __always_inline void sk_store_num(u8 *dst, u32 w, u64 v)
 {
-	u8 *dst;
-	u32 w;
-
-	if (unlikely(r->overflow || r->idx >= r->nparams))
-		return;
-	w = sk_width[r->info->types[r->idx]];
-	if (unlikely(w > r->cap - r->len)) {
-		r->overflow = true;
-		return;
-	}
-	dst = r->base + r->len;
 	switch (w) {
 	case 1:
 		*dst = v;
@@ -137,6 +126,21 @@ static __always_inline void __sk_put_num(struct sk_record *r, u64 v)
 	default:
 		break;
 	}
+}
+
+/* A number in the width of the next parameter's type (none if variable). */
+static __always_inline void __sk_put_num(struct sk_record *r, u64 v)
+{
+	u32 w;
+
+	if (unlikely(r->overflow || r->idx >= r->nparams))
+		return;
+	w = sk_width[r->info->types[r->idx]];
+	if (unlikely(w > r->cap - r->len)) {
+		r->overflow = true;
+		return;
+	}
+	sk_store_num(r->base + r->len, w, v);
 	sk_set_len(r, w);
 }
 
@@ -797,7 +801,6 @@ static __always_inline void sk_fill_syscall(struct sk_record *r,
 	while (i < n) {
 		const struct sk_src *s = &f->src[i];
 		u8 type = types[i];
-		u8 *dst;
 		u64 v;
 		u32 w;
 
@@ -818,23 +821,7 @@ static __always_inline void sk_fill_syscall(struct sk_record *r,
 			r->overflow = true;
 			return;
 		}
-		dst = r->base + len;
-		switch (w) {
-		case 1:
-			*dst = v;
-			break;
-		case 2:
-			put_unaligned((u16)v, (u16 *)dst);
-			break;
-		case 4:
-			put_unaligned((u32)v, (u32 *)dst);
-			break;
-		case 8:
-			put_unaligned(v, (u64 *)dst);
-			break;
-		default:
-			break;
-		}
+		sk_store_num(r->base + len, w, v);
 		lens[i] = w;
 		len += w;
 		i++;

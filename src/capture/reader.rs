@@ -1,5 +1,7 @@
 //! Streaming scap reader: raw or gzip files, metadata blocks into `Metadata`,
-//! then events one at a time as zero-copy views into one reused buffer.
+//! then events one at a time as zero-copy views into one reused buffer. The
+//! source is read in large chunks into a sliding window and blocks are
+//! parsed where they lie: one copy from the kernel, none per block.
 
 use std::fs::File;
 use std::io::{BufReader, ErrorKind as IoKind, Read};
@@ -15,9 +17,12 @@ use crate::event::schema;
 use crate::event::table::EVENT_MAX;
 use crate::event::view::EventView;
 
-/// Room kept before a block body in the buffer, so that an old 22-byte event
-/// header can be widened to 26 bytes in place.
-const HEADROOM: usize = 4;
+/// Bytes kept before the unread part of the window when it slides: the
+/// block header just read stays in front of its body, so an old 22-byte
+/// event header can be widened to 26 bytes in place.
+const KEEP: usize = 8;
+/// Window size; a larger block grows it.
+const WINDOW: usize = 256 << 10;
 
 /// A scap file being read.
 pub struct Reader<R: Read> {
@@ -25,7 +30,14 @@ pub struct Reader<R: Read> {
     name: String,
     /// Offset of the next unread byte of the uncompressed stream.
     offset: u64,
-    buf: Vec<u8>,
+    /// Read-ahead window: `win[lo..hi]` is read from `src` and not consumed.
+    win: Vec<u8>,
+    lo: usize,
+    hi: usize,
+    /// The source reported its end.
+    eof: bool,
+    /// The current block's body (without trailer) in `win`.
+    body: (usize, usize),
     meta: Metadata,
     version: (u16, u16),
     sections: u32,
@@ -40,12 +52,13 @@ impl Reader<Box<dyn Read + Send>> {
         let path = path.as_ref();
         let name = path.display().to_string();
         let io = |e| Error::new(ErrorKind::Io(e), name.clone(), 0);
-        let mut file = BufReader::with_capacity(1 << 16, File::open(path).map_err(io)?);
+        let mut file = File::open(path).map_err(io)?;
         let mut magic = [0u8; 2];
         let n = read_full(&mut file, &mut magic).map_err(io)?;
+        // The file may be a pipe: the magic read goes back in front.
         let head = std::io::Cursor::new(magic[..n].to_vec()).chain(file);
         let src: Box<dyn Read + Send> = if n == 2 && magic == [0x1f, 0x8b] {
-            Box::new(BufReader::with_capacity(1 << 16, MultiGzDecoder::new(head)))
+            Box::new(MultiGzDecoder::new(BufReader::with_capacity(1 << 16, head)))
         } else {
             Box::new(head)
         };
@@ -74,7 +87,11 @@ impl<R: Read> Reader<R> {
             src,
             name: name.into(),
             offset: 0,
-            buf: Vec::with_capacity(1 << 16),
+            win: Vec::new(),
+            lo: 0,
+            hi: 0,
+            eof: false,
+            body: (0, 0),
             meta: Metadata::default(),
             version: (0, 0),
             sections: 0,
@@ -136,17 +153,20 @@ impl<R: Read> Reader<R> {
     /// Reads a block header without checking its length.
     fn raw_block_header(&mut self) -> Result<Option<(u32, u32)>, Error> {
         let at = self.offset;
-        let mut h = [0u8; 8];
-        let n = read_full(&mut self.src, &mut h).map_err(|e| self.err(ErrorKind::Io(e), at))?;
-        self.offset += n as u64;
-        if n == 0 {
-            return Ok(None);
-        }
+        let n = self.fill(8).map_err(|e| self.err(ErrorKind::Io(e), at))?;
         if n < 8 {
+            self.offset += n as u64;
+            self.lo += n;
+            if n == 0 {
+                return Ok(None);
+            }
             return Err(self.err(ErrorKind::Truncated("block header"), at));
         }
+        let h = &self.win[self.lo..self.lo + 8];
         let bt = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
         let len = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
+        self.lo += 8;
+        self.offset += 8;
         Ok(Some((bt, len)))
     }
 
@@ -155,24 +175,56 @@ impl<R: Read> Reader<R> {
     fn block_body(&mut self, len: u32, what: &'static str) -> Result<u32, Error> {
         let at = self.offset - 8;
         let want = len as usize - 8;
-        self.buf.clear();
-        self.buf.resize(HEADROOM, 0);
-        let got = (&mut self.src)
-            .take(want as u64)
-            .read_to_end(&mut self.buf)
+        let got = self
+            .fill(want)
             .map_err(|e| self.err(ErrorKind::Io(e), at))?;
         self.offset += got as u64;
+        let start = self.lo;
+        self.lo += got;
         if got < want {
             return Err(self.err(ErrorKind::Truncated(what), at));
         }
-        let t = &self.buf[self.buf.len() - 4..];
+        let t = &self.win[self.lo - 4..self.lo];
         let trailer = u32::from_le_bytes([t[0], t[1], t[2], t[3]]);
-        self.buf.truncate(self.buf.len() - 4);
+        self.body = (start, self.lo - 4);
         Ok(trailer)
     }
 
+    /// Makes `need` unread bytes available in the window, reading from the
+    /// source as needed; returns how many are (fewer only at the end of the
+    /// stream).
+    fn fill(&mut self, need: usize) -> std::io::Result<usize> {
+        if self.hi - self.lo >= need || self.eof {
+            return Ok(need.min(self.hi - self.lo));
+        }
+        if self.lo + need > self.win.len() {
+            // Slide what is unread (and the bytes kept before it) to the
+            // front, growing the window for a block larger than it.
+            let from = self.lo.saturating_sub(KEEP);
+            self.win.copy_within(from..self.hi, 0);
+            self.lo -= from;
+            self.hi -= from;
+            let size = WINDOW.max(self.lo + need);
+            if self.win.len() < size {
+                self.win.resize(size, 0);
+            }
+        }
+        while self.hi - self.lo < need {
+            match self.src.read(&mut self.win[self.hi..]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(k) => self.hi += k,
+                Err(e) if e.kind() == IoKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(need.min(self.hi - self.lo))
+    }
+
     fn body(&self) -> &[u8] {
-        &self.buf[HEADROOM..]
+        &self.win[self.body.0..self.body.1]
     }
 
     fn section_header(&mut self, len: u32) -> Result<(), Error> {
@@ -229,7 +281,7 @@ impl<R: Read> Reader<R> {
     }
 
     fn metadata_block(&mut self, bt: u32) -> Result<(), Fault> {
-        let body = &self.buf[HEADROOM..];
+        let body = &self.win[self.body.0..self.body.1];
         match bt {
             MI | MI_OLD => self.meta.machine = decode::machine(body)?,
             IL | IL_OLD | IL_V2 => self.meta.interfaces = decode::interfaces(body, bt == IL_V2)?,
@@ -298,7 +350,7 @@ impl<R: Read> Reader<R> {
                 break found;
             }
         };
-        EventView::new(&self.buf[start..], cpu, flags)
+        EventView::new(&self.win[start..self.body.1], cpu, flags)
             .map(Some)
             .map_err(|e| self.err(ErrorKind::BadEvent(e.as_str()), at + 8))
     }
@@ -318,7 +370,7 @@ impl<R: Read> Reader<R> {
         } else {
             EVENT_HEADER_LEN
         };
-        let b = &self.buf[HEADROOM..];
+        let b = self.body();
         if b.len() < prefix + hdr {
             return Err(self.err(ErrorKind::Truncated("event block"), at));
         }
@@ -338,7 +390,7 @@ impl<R: Read> Reader<R> {
             self.skipped += 1;
             return Ok(None);
         }
-        let start = HEADROOM + prefix;
+        let start = self.body.0 + prefix;
         if !layout.old_header {
             return Ok(Some((start, cpu, flags, at)));
         }
@@ -351,10 +403,10 @@ impl<R: Read> Reader<R> {
         // Move ts/tid/len/type 4 bytes down into the headroom, then store the
         // widened length and nparams.
         let new = start - 4;
-        self.buf
+        self.win
             .copy_within(start..start + OLD_EVENT_HEADER_LEN, new);
-        self.buf[new + 16..new + 20].copy_from_slice(&(len as u32 + 4).to_le_bytes());
-        self.buf[new + 22..new + 26].copy_from_slice(&nparams.to_le_bytes());
+        self.win[new + 16..new + 20].copy_from_slice(&(len as u32 + 4).to_le_bytes());
+        self.win[new + 22..new + 26].copy_from_slice(&nparams.to_le_bytes());
         Ok(Some((new, cpu, flags, at)))
     }
 }

@@ -278,6 +278,63 @@ fn event_block_layouts() {
     assert_eq!(r.metadata().threads.len(), 1);
 }
 
+/// A source that hands out at most `step` bytes per read.
+struct Dribble<'a> {
+    bytes: &'a [u8],
+    step: usize,
+}
+
+impl std::io::Read for Dribble<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.step.min(buf.len()).min(self.bytes.len());
+        buf[..n].copy_from_slice(&self.bytes[..n]);
+        self.bytes = &self.bytes[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn blocks_across_window_slides_and_larger_than_the_window() {
+    // Enough events that the read-ahead window slides many times, old
+    // headers widened wherever they fall, and a skipped metadata block
+    // larger than the window in the middle.
+    let mut f = shb();
+    let mut want = Vec::new();
+    for i in 0..40_000u64 {
+        if i == 20_000 {
+            f.extend_from_slice(&blk(0x7777, &vec![0xab; 700 << 10]));
+        }
+        if i % 3 == 0 {
+            f.extend_from_slice(&ev_old(EV, id::SYSCALL_CLOSE_X, i, &[&[0; 8]]));
+            want.push((id::SYSCALL_CLOSE_X, i, 1, 1));
+        } else {
+            let name = format!("/tmp/{}\0", "x".repeat(i as usize % 300));
+            let e = build(1, i, id::SYSCALL_OPEN_E, &[name.as_bytes()]);
+            f.extend_from_slice(&ev_v2((i % 7) as u16, &e));
+            want.push((id::SYSCALL_OPEN_E, i, (i % 7) as u16, 1));
+        }
+    }
+    assert!(f.len() > 4 << 20);
+    assert_eq!(read(&f).unwrap().1, want);
+    for step in [1, 4093, 1 << 20] {
+        let src = Dribble { bytes: &f, step };
+        let mut r = Reader::new("t.scap", src).unwrap();
+        let mut got = Vec::new();
+        while let Some(e) = r.next_event().unwrap() {
+            got.push((e.event_type(), e.tid(), e.cpu(), e.nparams()));
+        }
+        assert_eq!(got, want, "{step} bytes per read");
+    }
+    // Cut inside the large block: a truncation error at its offset.
+    let at = f
+        .windows(4)
+        .position(|w| w == 0x7777u32.to_le_bytes())
+        .unwrap();
+    let err = read(&f[..at + 300_000]).unwrap_err();
+    assert!(matches!(err.kind, ErrorKind::Truncated(_)), "{err}");
+    assert_eq!(err.offset, at as u64);
+}
+
 #[test]
 fn section_header_options_are_skipped() {
     let mut body = shb_body(1, 0);

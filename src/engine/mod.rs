@@ -204,6 +204,7 @@ impl Engine {
                     }
                 }
             }
+            crate::filter::share::share(&mut c.conds);
             let mut seen = vec![false; table.len()];
             let mut add = |f: FieldId| {
                 if !std::mem::replace(&mut seen[f as usize], true) {
@@ -300,6 +301,7 @@ impl Engine {
     ) {
         // As Falco, an event raises at most one alert: the first rule in
         // rule order whose condition holds (unless `all_matches`).
+        scratch.next_event();
         for (&i, cond) in cands.rules.iter().zip(&cands.conds) {
             let r = &self.rules[i as usize];
             if eval(cond, fields, scratch) {

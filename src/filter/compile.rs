@@ -230,6 +230,10 @@ pub enum Node {
     Exists(Source),
     /// A comparison; false when the source has no value.
     Cmp(Source, Test),
+    /// A subexpression shared by several programs tested on the same event
+    /// (see [`super::share`]): evaluated once per event, its result kept
+    /// in the numbered slot.
+    Memo(u32, Box<Node>),
 }
 
 impl Node {
@@ -237,7 +241,7 @@ impl Node {
     pub fn for_each_field(&self, f: &mut impl FnMut(FieldId)) {
         match self {
             Node::And(v) | Node::Or(v) => v.iter().for_each(|n| n.for_each_field(f)),
-            Node::Not(n) => n.for_each_field(f),
+            Node::Not(n) | Node::Memo(_, n) => n.for_each_field(f),
             Node::Exists(s) => f(s.field),
             Node::Cmp(s, t) => {
                 f(s.field);

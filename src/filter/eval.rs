@@ -131,12 +131,40 @@ impl Fields for Lazy<'_, '_> {
     }
 }
 
-/// Reusable buffers for transformers and field-to-field comparisons.
-#[derive(Debug, Default)]
+/// Reusable buffers for transformers and field-to-field comparisons, and
+/// the results of shared subexpressions ([`Node::Memo`]) for the current
+/// event, valid while their stamp equals `gen`.
+#[derive(Debug)]
 pub struct Scratch {
     a: String,
     b: String,
     lhs: String,
+    memo: Vec<(u32, bool)>,
+    gen: u32,
+}
+
+impl Default for Scratch {
+    fn default() -> Scratch {
+        Scratch {
+            a: String::new(),
+            b: String::new(),
+            lhs: String::new(),
+            memo: Vec::new(),
+            gen: 1,
+        }
+    }
+}
+
+impl Scratch {
+    /// Forgets the shared results: call before evaluating programs with
+    /// [`Node::Memo`] nodes on a new event.
+    pub fn next_event(&mut self) {
+        self.gen = self.gen.wrapping_add(1);
+        if self.gen == 0 {
+            self.memo.clear();
+            self.gen = 1;
+        }
+    }
 }
 
 /// Evaluates `n`.
@@ -145,6 +173,20 @@ pub fn eval<F: Fields>(n: &Node, f: &mut F, s: &mut Scratch) -> bool {
         Node::And(v) => v.iter().all(|c| eval(c, f, s)),
         Node::Or(v) => v.iter().any(|c| eval(c, f, s)),
         Node::Not(c) => !eval(c, f, s),
+        Node::Memo(i, c) => {
+            let i = *i as usize;
+            if let Some(&(g, b)) = s.memo.get(i) {
+                if g == s.gen {
+                    return b;
+                }
+            }
+            let b = eval(c, f, s);
+            if i >= s.memo.len() {
+                s.memo.resize(i + 1, (0, false));
+            }
+            s.memo[i] = (s.gen, b);
+            b
+        }
         Node::Exists(src) => value(src, f, &mut s.a, &mut s.b).is_some(),
         Node::Cmp(src, Test::Field(op, other)) => {
             let Some(l) = value(src, f, &mut s.a, &mut s.b) else {
@@ -213,6 +255,7 @@ pub fn fold<'k>(n: &Node, known: &dyn Fn(FieldId) -> Option<Option<&'k str>>) ->
                 _ => Folded::Node(Node::Or(kept)),
             }
         }
+        Node::Memo(_, c) => fold(c, known),
         Node::Not(c) => match fold(c, known) {
             Folded::Const(b) => Folded::Const(!b),
             Folded::Node(x) => Folded::Node(Node::Not(Box::new(x))),

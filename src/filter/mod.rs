@@ -12,3 +12,4 @@ pub mod fields;
 pub mod lex;
 pub mod parse;
 pub mod print;
+pub mod share;

@@ -18,7 +18,7 @@ use crate::event::schema::EF_DROP_SIMPLE_CONS;
 use crate::event::table::{id, EVENT_MAX};
 use crate::event::view::EventView;
 use crate::filter::compile::{self, FieldId, FieldTable, Node};
-use crate::filter::eval::{eval, fold, Fields, Folded, Lazy, Record, Scratch};
+use crate::filter::eval::{eval, fold_with, Fields, Folded, Lazy, Record, Scratch};
 use crate::filter::fields::Ctx;
 use crate::output::alert::{Alert, Priority};
 use crate::rules::diag::Location;
@@ -173,6 +173,9 @@ impl Engine {
                 .map(|i| i as FieldId)
         };
         let (evt_type, evt_dir) = (find("evt.type"), find("evt.dir"));
+        // Events are numbered from 1.
+        let evt_num = find("evt.num");
+        let min = |f: FieldId| (Some(f) == evt_num).then_some(1);
         // Candidates for events whose evt.type is `name` and, when known,
         // whose evt.dir is `dir`.
         let index = |name: &'static str, dir: Option<&'static str>| {
@@ -192,7 +195,7 @@ impl Engine {
             };
             let mut c = Candidates::default();
             for i in (0..out.len() as u32).filter(|i| types[*i as usize].contains(name)) {
-                match fold(&out[i as usize].cond, &known) {
+                match fold_with(&out[i as usize].cond, &known, &min) {
                     Folded::Const(false) => {}
                     Folded::Const(true) => {
                         c.rules.push(i);

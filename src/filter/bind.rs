@@ -98,6 +98,18 @@ impl Binding {
 /// Parses an integer as libsinsp writes and reads them (decimal, optionally
 /// signed, or `0x` hex).
 pub fn parse_int(s: &str) -> Option<i128> {
+    // Field values are mostly short plain decimals.
+    let b = s.as_bytes();
+    let (neg, digits) = match b.first() {
+        Some(b'-') => (true, &b[1..]),
+        _ => (false, b),
+    };
+    if !digits.is_empty() && digits.len() <= 18 && digits.iter().all(u8::is_ascii_digit) {
+        let v = digits
+            .iter()
+            .fold(0i64, |a, d| a * 10 + i64::from(d - b'0'));
+        return Some(i128::from(if neg { -v } else { v }));
+    }
     let t = s.trim();
     if let Some(h) = t.strip_prefix("0x").or_else(|| t.strip_prefix("0X")) {
         return i128::from_str_radix(h, 16).ok();
@@ -107,6 +119,11 @@ pub fn parse_int(s: &str) -> Option<i128> {
 
 /// Parses a boolean (`true`/`false`, or a number where non-zero is true).
 pub fn parse_bool(s: &str) -> Option<bool> {
+    match s {
+        "true" => return Some(true),
+        "false" => return Some(false),
+        _ => {}
+    }
     match s.trim() {
         "true" | "TRUE" | "True" => Some(true),
         "false" | "FALSE" | "False" => Some(false),
@@ -193,12 +210,23 @@ mod tests {
             ("-3", Some(-3)),
             ("0x1f", Some(31)),
             ("x", None),
+            ("-", None),
+            ("", None),
+            (" 42 ", Some(42)),
+            ("+5", Some(5)),
+            ("007", Some(7)),
+            ("-999999999999999999", Some(-999_999_999_999_999_999)),
+            ("123456789012345678901", Some(123_456_789_012_345_678_901)),
+            ("18446744073709551615", Some(u64::MAX as i128)),
         ];
         for (s, want) in ints {
             assert_eq!(parse_int(s), want, "{s}");
         }
         assert_eq!(parse_bool("true"), Some(true));
         assert_eq!(parse_bool("0"), Some(false));
+        assert_eq!(parse_bool("false"), Some(false));
+        assert_eq!(parse_bool(" True"), Some(true));
+        assert_eq!(parse_bool("yes"), None);
         let n = IpNet::parse("10.0.0.0/8").unwrap();
         assert!(n.contains("10.1.2.3".parse().unwrap()));
         assert!(!n.contains("11.1.2.3".parse().unwrap()));

@@ -236,6 +236,19 @@ pub enum Folded {
 /// result on an event for which `known` holds gives what evaluating `n`
 /// gives.
 pub fn fold<'k>(n: &Node, known: &dyn Fn(FieldId) -> Option<Option<&'k str>>) -> Folded {
+    fold_with(n, known, &|_| None)
+}
+
+/// [`fold`], also deciding integer comparisons on fields whose values
+/// have a known lower bound (`min`; e.g. `evt.num` counts from 1, so
+/// `evt.num = 0`, Falco's `never_true`, is false).
+pub fn fold_with<'k>(
+    n: &Node,
+    known: &dyn Fn(FieldId) -> Option<Option<&'k str>>,
+    min: &dyn Fn(FieldId) -> Option<i128>,
+) -> Folded {
+    let fold =
+        |n: &Node, known: &dyn Fn(FieldId) -> Option<Option<&'k str>>| fold_with(n, known, min);
     match n {
         Node::And(v) | Node::Or(v) => {
             let is_and = matches!(n, Node::And(_));
@@ -270,10 +283,27 @@ pub fn fold<'k>(n: &Node, known: &dyn Fn(FieldId) -> Option<Option<&'k str>>) ->
         Node::Cmp(src, t) if src.transforms.is_empty() && !matches!(t, Test::Field(..)) => {
             match known(src.field) {
                 Some(Some(v)) => Folded::Const(apply(t, v)),
-                _ => Folded::Node(n.clone()),
+                _ => match (min(src.field), t) {
+                    (Some(lo), Test::Int(o, v)) => match below(lo, *o, *v) {
+                        Some(b) => Folded::Const(b),
+                        None => Folded::Node(n.clone()),
+                    },
+                    _ => Folded::Node(n.clone()),
+                },
             }
         }
         _ => Folded::Node(n.clone()),
+    }
+}
+
+/// The result of `x o v` for every `x >= lo`, when it is the same for all.
+fn below(lo: i128, o: Ord6, v: i128) -> Option<bool> {
+    match o {
+        Ord6::Eq | Ord6::Le if v < lo => Some(false),
+        Ord6::Ne | Ord6::Gt if v < lo => Some(true),
+        Ord6::Lt if v <= lo => Some(false),
+        Ord6::Ge if v <= lo => Some(true),
+        _ => None,
     }
 }
 
@@ -595,6 +625,28 @@ mod tests {
                     .or((f == res).then_some(None))
             };
             let got = match fold(&n, &known) {
+                Folded::Const(b) => Some(b),
+                Folded::Node(_) => None,
+            };
+            assert_eq!(got, *want, "{cond}");
+        }
+        // evt.num counts from 1 (never_true is evt.num = 0).
+        let lower: &[(&str, Option<bool>)] = &[
+            ("evt.num = 0 and proc.name = x", Some(false)),
+            ("not evt.num = 0", Some(true)),
+            ("evt.num >= 1", Some(true)),
+            ("evt.num > 0", Some(true)),
+            ("evt.num < 1", Some(false)),
+            ("evt.num <= 1", None),
+            ("evt.num = 1", None),
+            ("evt.num > 1", None),
+        ];
+        for (cond, want) in lower {
+            let e = parse::parse(cond, 0).unwrap();
+            let mut table = FieldTable::default();
+            let n = compile::compile(&e, &mut table).unwrap();
+            let num = table.intern("evt.num", None).unwrap();
+            let got = match fold_with(&n, &|_| None, &|f| (f == num).then_some(1)) {
                 Folded::Const(b) => Some(b),
                 Folded::Node(_) => None,
             };

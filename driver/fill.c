@@ -29,7 +29,6 @@
 #include <linux/socket.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
-#include <linux/timekeeping.h>
 #include <asm/syscall.h>
 #include <asm/unaligned.h>
 
@@ -851,7 +850,7 @@ noinline void sk_syscall_event(struct sk_session *s, struct pt_regs *regs,
 	/* In the ring, not on the stack: no zeroing of locals per event. */
 	r = &ring->rec;
 	c = &ring->call;
-	ts = ktime_get_real_fast_ns();
+	ts = sk_clock(ring);
 	if (!sk_record_begin(ring, r, is_exit ? sc->exit_event :
 			     sc->enter_event)) {
 		syscall_get_arguments(current, regs, c->args);

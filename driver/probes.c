@@ -10,7 +10,6 @@
 #include <linux/preempt.h>
 #include <linux/sched.h>
 #include <linux/string.h>
-#include <linux/timekeeping.h>
 #include <linux/tracepoint.h>
 #include <asm/syscall.h>
 
@@ -74,7 +73,7 @@ static void sk_probe_proc_exit(void *data, struct task_struct *p)
 	ring = sk_ring_get(s);
 	if (!ring)
 		goto out;
-	ts = ktime_get_real_fast_ns();
+	ts = sk_clock(ring);
 	if (!sk_record_begin(ring, &ring->rec, SAKER_EVT_PROCEXIT_1_E)) {
 		sk_fill_procexit(&ring->rec, p);
 		sk_record_commit(&ring->rec, ts, current->pid);

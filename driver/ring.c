@@ -14,6 +14,10 @@
 #include <linux/vmalloc.h>
 #include <linux/topology.h>
 #include <linux/sched.h>
+#include <linux/math64.h>
+#include <linux/timekeeping.h>
+#include <asm/cpufeature.h>
+#include <asm/tsc.h>
 
 #include "saker.h"
 
@@ -157,4 +161,52 @@ void sk_record_drop(struct sk_record *r)
 		sk_count(&prod->n_drops_toolarge);
 	else
 		sk_count(&prod->n_drops_full);
+}
+
+/*
+ * The event clock. Every timestamp is CLOCK_REALTIME in ns, consistent
+ * across CPUs (the consumer merges the rings by timestamp). Reading the
+ * timekeeper (ktime_get_real_fast_ns) for every event costs about as much as
+ * the rest of a small event, so each CPU reads it at most once a millisecond
+ * and extrapolates in between with the TSC at the nominal TSC rate.
+ *
+ * Error: between syncs, the difference between the nominal rate and the
+ * timekeeper's (calibration, NTP frequency adjustment, at most 500 ppm):
+ * under 1 us across CPUs. A clock_settime() or NTP step shows within 1 ms.
+ * Timestamps of one CPU never go back by a sync: when the extrapolation ran
+ * ahead of the timekeeper, they stay at the value it reached (the floor)
+ * until the timekeeper passes it; a backward step of more than 1 ms is a
+ * settime and is followed at once.
+ *
+ * Without a usable TSC (absent, of unknown rate, or marked unstable by the
+ * kernel: unsynchronised across CPUs or changing with the CPU frequency)
+ * every event reads the timekeeper, as before. Called with the ring's
+ * re-entry guard held, from sk_clock() when the extrapolation ends.
+ */
+u64 sk_clock_sync(struct sk_ring *ring)
+{
+	struct sk_clock *k = &ring->clk;
+	unsigned int khz = READ_ONCE(tsc_khz);
+	u64 tsc, now, d, floor = 0;
+
+	if (!boot_cpu_has(X86_FEATURE_TSC) || !khz || check_tsc_unstable()) {
+		k->span = 0;
+		return ktime_get_real_fast_ns();
+	}
+	tsc = rdtsc_ordered();
+	now = ktime_get_real_fast_ns();
+	/* Where the last extrapolation is now, if it was in use just before. */
+	d = tsc - k->tsc;
+	if (d < 2 * k->span) {
+		floor = k->ns + ((d * k->mult) >> 32);
+		if (floor <= now || floor - now > NSEC_PER_MSEC)
+			floor = 0;
+	}
+	k->tsc = tsc;
+	k->ns = now;
+	k->floor = floor;
+	/* d < span = 1 ms of cycles: d * mult < 2^32 * 10^6, no overflow */
+	k->mult = div_u64((u64)NSEC_PER_MSEC << 32, khz);
+	k->span = khz;
+	return max(now, floor);
 }

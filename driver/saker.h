@@ -9,6 +9,7 @@
 #include <linux/bitmap.h>
 #include <linux/mm_types.h>
 #include <asm/barrier.h>
+#include <asm/msr.h>
 #include <asm/unaligned.h>
 
 #include "include/uapi/saker_abi.h"
@@ -84,6 +85,18 @@ struct sk_call {
 	const struct sk_syscall_entry *sc;
 };
 
+/*
+ * The event clock of one CPU: CLOCK_REALTIME at a TSC value, extrapolated
+ * with the TSC for up to span cycles (see sk_clock_sync in ring.c).
+ */
+struct sk_clock {
+	u64 tsc;	/* TSC at the last sync */
+	u64 ns;		/* CLOCK_REALTIME at the last sync */
+	u64 floor;	/* no timestamp below this until the next sync */
+	u64 mult;	/* ns per cycle, 32.32 fixed point */
+	u64 span;	/* cycles extrapolated; 0: no TSC clock, read each time */
+};
+
 /* One CPU's ring. */
 struct sk_ring {
 	struct page **pages;		/* consumer, producer, data pages */
@@ -93,6 +106,7 @@ struct sk_ring {
 	u8 *data;			/* data pages mapped twice */
 	u64 mask;
 	bool busy;			/* re-entry guard, this CPU only */
+	struct sk_clock clk;		/* owned by whoever holds busy */
 	/* The event being written, owned by whoever holds busy. */
 	struct sk_record rec;
 	struct sk_call call;
@@ -116,11 +130,27 @@ void sk_ring_free(struct sk_ring *ring);
 int sk_ring_mmap(struct sk_session *s, struct vm_area_struct *vma);
 
 void sk_record_drop(struct sk_record *r);
+u64 sk_clock_sync(struct sk_ring *ring);
 void sk_record_fill_rest(struct sk_record *r);
 
 static inline void sk_count(u64 *counter)
 {
 	WRITE_ONCE(*counter, *counter + 1);
+}
+
+/*
+ * The timestamp of an event: CLOCK_REALTIME in ns, as ktime_get_real_fast_ns()
+ * gives it, read through the TSC between syncs. The caller holds the ring's
+ * re-entry guard.
+ */
+static __always_inline u64 sk_clock(struct sk_ring *ring)
+{
+	struct sk_clock *k = &ring->clk;
+	u64 d = rdtsc_ordered() - k->tsc;
+
+	if (likely(d < k->span))
+		return max(k->ns + ((d * k->mult) >> 32), k->floor);
+	return sk_clock_sync(ring);
 }
 
 /* This CPU's ring with the re-entry guard taken, or NULL. */

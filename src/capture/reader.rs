@@ -315,35 +315,45 @@ impl<R: Read> Reader<R> {
         let (start, cpu, flags, at) = loop {
             let (bt, at) = match self.pending.take() {
                 Some(p) => p,
-                None => match self.block_header()? {
-                    None => return Ok(None),
-                    Some((SHB, len)) => {
-                        self.section_header(len)?;
-                        self.metadata_blocks()?;
-                        continue;
-                    }
+                None => match self.whole_event_block() {
+                    // The common case: a whole event block in the window.
                     Some((bt, len)) => {
-                        let at = self.offset - 8;
-                        if block::event_block(bt).is_none() {
-                            // Metadata after events: read and merge it.
-                            let trailer = self.block_body(len, "metadata block")?;
-                            if trailer != len {
-                                return Err(self.err(
-                                    ErrorKind::TrailerMismatch {
-                                        header: len,
-                                        trailer,
-                                    },
-                                    at + len as u64 - 4,
-                                ));
-                            }
-                            self.metadata_block(bt).map_err(|(what, pos)| {
-                                self.err(ErrorKind::BadMetadata(what), at + 8 + pos as u64)
-                            })?;
-                            continue;
-                        }
-                        self.block_body(len, "event block")?;
+                        let at = self.offset;
+                        self.body = (self.lo + 8, self.lo + len - 4);
+                        self.lo += len;
+                        self.offset += len as u64;
                         (bt, at)
                     }
+                    None => match self.block_header()? {
+                        None => return Ok(None),
+                        Some((SHB, len)) => {
+                            self.section_header(len)?;
+                            self.metadata_blocks()?;
+                            continue;
+                        }
+                        Some((bt, len)) => {
+                            let at = self.offset - 8;
+                            if block::event_block(bt).is_none() {
+                                // Metadata after events: read and merge it.
+                                let trailer = self.block_body(len, "metadata block")?;
+                                if trailer != len {
+                                    return Err(self.err(
+                                        ErrorKind::TrailerMismatch {
+                                            header: len,
+                                            trailer,
+                                        },
+                                        at + len as u64 - 4,
+                                    ));
+                                }
+                                self.metadata_block(bt).map_err(|(what, pos)| {
+                                    self.err(ErrorKind::BadMetadata(what), at + 8 + pos as u64)
+                                })?;
+                                continue;
+                            }
+                            self.block_body(len, "event block")?;
+                            (bt, at)
+                        }
+                    },
                 },
             };
             if let Some(found) = self.event_in_buffer(bt, at)? {
@@ -353,6 +363,20 @@ impl<R: Read> Reader<R> {
         EventView::new(&self.win[start..self.body.1], cpu, flags)
             .map(Some)
             .map_err(|e| self.err(ErrorKind::BadEvent(e.as_str()), at + 8))
+    }
+
+    /// The type and length of the next block when it is an event block of
+    /// valid length lying whole in the window.
+    fn whole_event_block(&self) -> Option<(u32, usize)> {
+        let h = self.win.get(self.lo..self.lo + 8)?;
+        let bt = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
+        let len = u32::from_le_bytes([h[4], h[5], h[6], h[7]]);
+        let ok = len >= 12
+            && len % 4 == 0
+            && len <= MAX_BLOCK_LEN
+            && len as usize <= self.hi - self.lo
+            && block::event_block(bt).is_some();
+        ok.then_some((bt, len as usize))
     }
 
     /// Locates (and for old headers, widens in place) the event of the block

@@ -56,7 +56,14 @@ pub struct EventView<'a> {
     large: bool,
     /// Offset of the first parameter's value.
     values_start: u32,
+    /// Offsets of the values of parameters 1..=KEPT (parameter 0 starts at
+    /// `values_start`), when the event is shorter than 64 KiB; later ones
+    /// are summed from the length array on access.
+    starts: [u16; KEPT],
 }
+
+/// Parameter offsets a view keeps.
+const KEPT: usize = 8;
 
 impl fmt::Debug for EventView<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -79,6 +86,7 @@ fn u32_at(b: &[u8], at: usize) -> u32 {
 }
 
 /// Length of parameter `i` from the length array of a validated event.
+#[inline]
 fn param_len(raw: &[u8], large: bool, i: usize) -> usize {
     if large {
         u32_at(raw, HEADER_LEN + i * 4) as usize
@@ -120,11 +128,23 @@ impl<'a> EventView<'a> {
         // Every decoded value must lie inside the event; offsets are then
         // recomputed on access (a view stays small to pass around).
         let mut pos = values_start;
+        let mut starts = [0u16; KEPT];
+        let lens = &raw[HEADER_LEN..values_start];
+        let mut lengths = lens.chunks_exact(width).take(n).map(|c| match c {
+            [a, b] => usize::from(u16::from_le_bytes([*a, *b])),
+            _ => u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as usize,
+        });
         for i in 0..n {
-            pos = pos
-                .checked_add(param_len(raw, large, i))
-                .filter(|&p| p <= len)
-                .ok_or(EventError::ValuesOverflow)?;
+            // Each length is below 2^32 and `pos` at most `len`: no overflow.
+            pos += lengths.next().unwrap_or(0);
+            if pos > len {
+                return Err(EventError::ValuesOverflow);
+            }
+            if let Some(s) = starts.get_mut(i) {
+                // Truncation only for events of 64 KiB or more, which
+                // do not use these.
+                *s = pos as u16;
+            }
         }
         Ok(EventView {
             raw,
@@ -133,6 +153,7 @@ impl<'a> EventView<'a> {
             nparams: n as u8,
             large,
             values_start: values_start as u32,
+            starts,
         })
     }
 
@@ -193,9 +214,15 @@ impl<'a> EventView<'a> {
         if i >= self.nparams as usize {
             return None;
         }
-        let start = (0..i).fold(self.values_start as usize, |at, k| {
-            at + param_len(self.raw, self.large, k)
-        });
+        let start = if i == 0 {
+            self.values_start as usize
+        } else if i <= KEPT && self.raw.len() <= usize::from(u16::MAX) {
+            usize::from(self.starts[i - 1])
+        } else {
+            (0..i).fold(self.values_start as usize, |at, k| {
+                at + param_len(self.raw, self.large, k)
+            })
+        };
         self.raw
             .get(start..start + param_len(self.raw, self.large, i))
     }
@@ -261,6 +288,29 @@ mod tests {
         assert_eq!(b.len(), HEADER_LEN + 4 + json.len());
         let v = EventView::new(&b, 0, 0).unwrap();
         assert_eq!(v.param(0), Some(&json[..]));
+    }
+
+    #[test]
+    fn every_parameter_of_long_and_short_events() {
+        // execve exit has 20 parameters: the first ones come from kept
+        // offsets, the rest are summed; an event over 64 KiB sums them all.
+        for big in [0usize, 40_000] {
+            let vals: Vec<Vec<u8>> = (0..20u8)
+                .map(|i| match i {
+                    2 | 3 => vec![i; big.max(3)],
+                    _ => vec![i; usize::from(i % 5)],
+                })
+                .collect();
+            let refs: Vec<&[u8]> = vals.iter().map(Vec::as_slice).collect();
+            let b = build(1, 1, id::SYSCALL_EXECVE_19_X, &refs);
+            assert_eq!(b.len() > 65_535, big > 0);
+            let v = EventView::new(&b, 0, 0).unwrap();
+            assert_eq!(v.nparams(), 20);
+            for (i, want) in refs.iter().enumerate() {
+                assert_eq!(v.param(i), Some(*want), "param {i}, {} bytes", b.len());
+            }
+            assert_eq!(v.param(20), None);
+        }
     }
 
     #[test]

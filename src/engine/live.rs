@@ -53,13 +53,7 @@ fn event_fd(e: &EventView<'_>, state: &State) -> Option<i64> {
 impl Evaluator for LiveEvaluator {
     fn process(&mut self, event: &EventView<'_>, state: &State, emit: &mut dyn FnMut(Alert)) {
         self.num += 1;
-        let ctx = Ctx {
-            evt: event,
-            num: self.num,
-            state,
-            fd: event_fd(event, state),
-            fd_transient: None,
-        };
+        let ctx = Ctx::new(event, self.num, state, event_fd(event, state), None);
         self.engine
             .process_ctx(&ctx, &mut self.rec, &mut self.scratch, emit);
     }

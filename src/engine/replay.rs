@@ -113,13 +113,7 @@ fn worker(engine: Arc<Engine>, jobs: Receiver<Batch>, done: Sender<Done>) {
             let Ok(evt) = EventView::new(&it.raw, it.cpu, it.flags) else {
                 continue;
             };
-            let ctx = Ctx {
-                evt: &evt,
-                num: it.num,
-                state: &it.snap,
-                fd: it.fd,
-                fd_transient: it.fd_transient.as_deref(),
-            };
+            let ctx = Ctx::new(&evt, it.num, &it.snap, it.fd, it.fd_transient.as_deref());
             rec.reset(table.len());
             let mut lazy = Lazy {
                 rec: &mut rec,

@@ -57,13 +57,7 @@ fn alerts(opts: Options, tid: u64) -> Vec<String> {
     let mut out = Vec::new();
     for (num, bytes) in [(1, &socket), (2, &close)] {
         let evt = EventView::new(bytes, 0, 0).expect("event");
-        let ctx = Ctx {
-            evt: &evt,
-            num,
-            state: &state,
-            fd: None,
-            fd_transient: None,
-        };
+        let ctx = Ctx::new(&evt, num, &state, None, None);
         engine.process_ctx(&ctx, &mut rec, &mut scratch, &mut |a| {
             out.push(format!("{}: {}", a.rule, a.output))
         });

@@ -85,13 +85,13 @@ impl Replay {
         if e.info().is_some_and(|i| i.category == Category::Internal) {
             return None;
         }
-        Some(Ctx {
-            evt: e,
-            num: self.num,
-            state: &self.state,
-            fd: efd.fd,
-            fd_transient: self.transient.as_deref(),
-        })
+        Some(Ctx::new(
+            e,
+            self.num,
+            &self.state,
+            efd.fd,
+            self.transient.as_deref(),
+        ))
     }
 }
 

@@ -45,6 +45,9 @@ fn enter_of<'a>(t: &'a Hot, exit_ty: u16) -> Option<EventView<'a>> {
 
 /// Joins a possibly relative path onto a directory and normalizes `.`/`..`.
 pub fn resolve_path(dir: &str, path: &str) -> String {
+    if is_normal_abs(path) {
+        return path.to_string();
+    }
     let full = if path.starts_with('/') || dir.is_empty() {
         path.to_string()
     } else {
@@ -72,6 +75,21 @@ pub fn resolve_path(dir: &str, path: &str) -> String {
         s.push('/');
     }
     s
+}
+
+/// Whether `p` is an absolute path that normalizing leaves as it is: no
+/// empty, `.` or `..` component and no trailing slash (`/` itself aside).
+fn is_normal_abs(p: &str) -> bool {
+    let b = p.as_bytes();
+    if b.first() != Some(&b'/') {
+        return false;
+    }
+    if b.len() == 1 {
+        return true;
+    }
+    b[1..]
+        .split(|c| *c == b'/')
+        .all(|c| !matches!(c, b"" | b"." | b".."))
 }
 
 fn is_clone_exit(ty: u16) -> bool {
@@ -514,8 +532,10 @@ impl State {
             | id::SYSCALL_OPENAT_X
             | id::SYSCALL_OPENAT_2_X
             | id::SYSCALL_OPENAT2_X => {
-                let name = param_str(e, "name")
-                    .or_else(|| enter.and_then(|v| param_str(&v, "name")))
+                let name = e
+                    .param_by_name("name")
+                    .or_else(|| enter.and_then(|v| v.param_by_name("name")))
+                    .map(|b| String::from_utf8_lossy(params::str_bytes(b)))
                     .unwrap_or_default();
                 let dirfd = param_int(e, "dirfd")
                     .or_else(|| enter.and_then(|v| param_int(&v, "dirfd")))
@@ -525,16 +545,14 @@ impl State {
                         ty,
                         id::SYSCALL_OPENAT_X | id::SYSCALL_OPENAT_2_X | id::SYSCALL_OPENAT2_X
                     ) {
-                    t.cwd.clone()
+                    t.cwd.as_str()
                 } else {
-                    self.fd(tid, dirfd)
-                        .map(|f| f.name.clone())
-                        .unwrap_or_default()
+                    self.fd(tid, dirfd).map_or("", |f| f.name.as_str())
                 };
                 let flags = param_int(e, "flags")
                     .or_else(|| enter.and_then(|v| param_int(&v, "flags")))
                     .unwrap_or(0) as u32;
-                let path = resolve_path(&dir, &name);
+                let path = resolve_path(dir, &name);
                 let ty = if flags & PPM_O_DIRECTORY != 0 {
                     FdType::Directory
                 } else {

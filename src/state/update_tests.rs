@@ -275,3 +275,25 @@ fn set_uid_and_gid_calls_change_the_thread_ids() {
         assert_eq!(ids(&st), Some(*want), "after {enter} res {res}");
     }
 }
+
+#[test]
+fn paths_resolve_and_normalize() {
+    use super::update::resolve_path;
+    let cases = [
+        ("/tmp/", "/etc/passwd", "/etc/passwd"),
+        ("/tmp/", "x", "/tmp/x"),
+        ("/tmp", "x/../y", "/tmp/y"),
+        ("/", "/", "/"),
+        ("/", "/etc/", "/etc"),
+        ("/", "/etc//passwd", "/etc/passwd"),
+        ("/", "/etc/./passwd", "/etc/passwd"),
+        ("/", "/etc/../passwd", "/passwd"),
+        ("/", "/etc/.", "/etc"),
+        ("/", "/..", "/"),
+        ("/", "/.hidden/..x", "/.hidden/..x"),
+        ("", "rel", "rel"),
+    ];
+    for (dir, path, want) in cases {
+        assert_eq!(resolve_path(dir, path), want, "{dir} + {path}");
+    }
+}

@@ -411,7 +411,7 @@ fn filename(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
 }
 
 fn entry<'a>(c: &'a Ctx<'_>) -> Option<&'a Fd> {
-    c.state.fd(c.evt.tid(), c.fd?)
+    c.fd_entry()
 }
 
 fn num(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {

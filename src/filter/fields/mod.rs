@@ -12,6 +12,9 @@ pub mod user;
 use crate::event::render::Resolve;
 use crate::event::view::EventView;
 use crate::state::fd::l4char;
+use std::cell::OnceCell;
+
+use crate::state::fd::Fd;
 use crate::state::thread::Thread;
 use crate::state::view::View;
 
@@ -27,12 +30,46 @@ pub struct Ctx<'a> {
     pub fd: Option<i64>,
     /// `fd.name` when the descriptor is not in the state.
     pub fd_transient: Option<&'a str>,
+    /// The event's thread and descriptor entry, looked up once.
+    thread: OnceCell<Option<&'a Thread>>,
+    fd_entry: OnceCell<Option<&'a Fd>>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    /// The context of event `evt`, number `num`, over `state`; `fd` is the
+    /// descriptor it operates on and `fd_transient` its name when the state
+    /// does not hold it.
+    pub fn new(
+        evt: &'a EventView<'a>,
+        num: u64,
+        state: &'a dyn View,
+        fd: Option<i64>,
+        fd_transient: Option<&'a str>,
+    ) -> Ctx<'a> {
+        Ctx {
+            evt,
+            num,
+            state,
+            fd,
+            fd_transient,
+            thread: OnceCell::new(),
+            fd_entry: OnceCell::new(),
+        }
+    }
+
     /// The event's thread, if known.
-    pub fn thread(&self) -> Option<&Thread> {
-        self.state.thread(self.evt.tid())
+    pub fn thread(&self) -> Option<&'a Thread> {
+        *self
+            .thread
+            .get_or_init(|| self.state.thread(self.evt.tid()))
+    }
+
+    /// The state's entry for the event's descriptor, if any.
+    pub fn fd_entry(&self) -> Option<&'a Fd> {
+        *self.fd_entry.get_or_init(|| match self.fd {
+            Some(fd) => self.state.fd(self.evt.tid(), fd),
+            None => None,
+        })
     }
 }
 

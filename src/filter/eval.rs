@@ -170,23 +170,52 @@ impl Scratch {
 /// Evaluates `n`.
 pub fn eval<F: Fields>(n: &Node, f: &mut F, s: &mut Scratch) -> bool {
     match n {
-        Node::And(v) => v.iter().all(|c| eval(c, f, s)),
-        Node::Or(v) => v.iter().any(|c| eval(c, f, s)),
-        Node::Not(c) => !eval(c, f, s),
-        Node::Memo(i, c) => {
-            let i = *i as usize;
-            if let Some(&(g, b)) = s.memo.get(i) {
-                if g == s.gen {
-                    return b;
-                }
+        Node::And(v) => v.iter().all(|c| step(c, f, s)),
+        Node::Or(v) => v.iter().any(|c| step(c, f, s)),
+        Node::Not(c) => !step(c, f, s),
+        _ => step(n, f, s),
+    }
+}
+
+/// Evaluates `n` in its parent's frame when it is a known shared result or
+/// the common leaf (a field without transformers tested against a
+/// constant); calls out for the rest.
+#[inline(always)]
+fn step<F: Fields>(n: &Node, f: &mut F, s: &mut Scratch) -> bool {
+    match n {
+        Node::Memo(i, c) => match s.memo.get(*i as usize) {
+            Some(&(g, b)) if g == s.gen => b,
+            _ => memo(*i as usize, c, f, s),
+        },
+        Node::Cmp(src, t)
+            if !src.multi && src.transforms.is_empty() && !matches!(t, Test::Field(..)) =>
+        {
+            match f.text(src.field) {
+                Some(v) => apply(t, v),
+                None => false,
             }
-            let b = eval(c, f, s);
-            if i >= s.memo.len() {
-                s.memo.resize(i + 1, (0, false));
-            }
-            s.memo[i] = (s.gen, b);
-            b
         }
+        Node::And(_) | Node::Or(_) | Node::Not(_) => eval(n, f, s),
+        _ => eval_other(n, f, s),
+    }
+}
+
+/// A shared subexpression not yet evaluated for this event.
+#[inline(never)]
+fn memo<F: Fields>(i: usize, c: &Node, f: &mut F, s: &mut Scratch) -> bool {
+    let b = eval(c, f, s);
+    if i >= s.memo.len() {
+        s.memo.resize(i + 1, (0, false));
+    }
+    s.memo[i] = (s.gen, b);
+    b
+}
+
+/// The less common nodes: `exists`, transformers, field-to-field
+/// comparisons, fields with several values.
+#[inline(never)]
+fn eval_other<F: Fields>(n: &Node, f: &mut F, s: &mut Scratch) -> bool {
+    match n {
         Node::Exists(src) => value(src, f, &mut s.a, &mut s.b).is_some(),
         Node::Cmp(src, Test::Field(op, other)) => {
             let Some(l) = value(src, f, &mut s.a, &mut s.b) else {
@@ -216,6 +245,7 @@ pub fn eval<F: Fields>(n: &Node, f: &mut F, s: &mut Scratch) -> bool {
                 None => false,
             }
         }
+        _ => eval(n, f, s),
     }
 }
 

@@ -97,7 +97,10 @@ impl Interner {
     }
 
     /// Rebuilt children of an `and` (`is_and`) or `or`, with unshared
-    /// children of the same kind spliced in.
+    /// children of the same kind spliced in, and the shared ones first:
+    /// their result is most likely known already, and when it decides the
+    /// node nothing else is evaluated. (Evaluation has no side effects, so
+    /// the order of the children changes no result.)
     fn children(
         &mut self,
         v: Vec<Node>,
@@ -113,6 +116,8 @@ impl Interner {
                 x => out.push(x),
             }
         }
+        // Stable: the rule's own order otherwise.
+        out.sort_by_key(|c| !matches!(c, Node::Memo(..)));
         out
     }
 }

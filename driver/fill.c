@@ -789,9 +789,10 @@ static __always_inline void sk_fill_syscall(struct sk_record *r,
 {
 	const struct sk_event_fill *f = &sk_fills[r->type];
 	const u8 *types = r->info->types;
-	u16 *lens = (u16 *)(r->base + sizeof(struct saker_evt_hdr));
+	u8 *base = r->base;
+	u16 *lens = (u16 *)(base + sizeof(struct saker_evt_hdr));
 	unsigned int i = r->idx, n = r->nparams;
-	u32 len = r->len;
+	u32 len = r->len, cap = r->cap;
 
 	if (f->fn) {
 		f->fn(r, c);
@@ -806,7 +807,10 @@ static __always_inline void sk_fill_syscall(struct sk_record *r,
 		if (!sk_src_num(c, s, i, type, &v)) {
 			r->len = len;
 			r->idx = i;
-			sk_put_src(r, c, s);
+			if (s->op == SK_USTR)	/* paths: the most common */
+				sk_put_user_str(r, c->args[s->arg & 7]);
+			else
+				sk_put_src(r, c, s);
 			if (unlikely(r->idx == i && !r->overflow))
 				sk_put_empty(r); /* a writer wrote nothing */
 			if (r->overflow)
@@ -816,11 +820,19 @@ static __always_inline void sk_fill_syscall(struct sk_record *r,
 			continue;
 		}
 		w = sk_width[type];
-		if (unlikely(w > r->cap - len)) {
+		if (likely(cap - len >= sizeof(u64))) {
+			/*
+			 * All 8 bytes in one store: the ones past the width are
+			 * written over by what follows or left in the padding
+			 * (unspecified) or in free space.
+			 */
+			put_unaligned(v, (u64 *)(base + len));
+		} else if (w <= cap - len) {
+			sk_store_num(base + len, w, v);
+		} else {
 			r->overflow = true;
 			return;
 		}
-		sk_store_num(r->base + len, w, v);
 		lens[i] = w;
 		len += w;
 		i++;
@@ -853,7 +865,13 @@ noinline void sk_syscall_event(struct sk_session *s, struct pt_regs *regs,
 	ts = sk_clock(ring);
 	if (!sk_record_begin(ring, r, is_exit ? sc->exit_event :
 			     sc->enter_event)) {
-		syscall_get_arguments(current, regs, c->args);
+		/* Native syscalls only (sk_wanted): no compat mapping. */
+		c->args[0] = regs->di;
+		c->args[1] = regs->si;
+		c->args[2] = regs->dx;
+		c->args[3] = regs->r10;
+		c->args[4] = regs->r8;
+		c->args[5] = regs->r9;
 		c->args[6] = 0;
 		c->args[7] = 0;
 		c->sc = sc;

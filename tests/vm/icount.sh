@@ -1,0 +1,146 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Guest instructions per iteration of the open/read/close/getppid loop, for
+# comparing the cost of saker.ko's capture path before and after a change.
+#
+# The guest runs under single-threaded TCG with `-icount shift=0`: guest time
+# advances by exactly 1 ns per guest instruction, so a task's CPU time in ns
+# is the number of instructions it executed. The loop reads its own thread
+# CPU time (CLOCK_THREAD_CPUTIME_ID), which leaves out the consumer; the
+# "wall" column (CLOCK_MONOTONIC) has the consumer in it too. One vCPU: QEMU
+# hangs bringing up a second vCPU with -icount. The figures repeat to a few
+# instructions from boot to boot.
+#
+# Rows: none (no module); hooks (tracepoints attached, nothing of interest);
+# getppid, close, read, openat (ringcheck taking only that syscall: 2 events
+# per loop each); rc-all (ringcheck taking the four); capall (`saker capture
+# -w /dev/null -s all`). Two rounds in one boot; the mean of each row.
+#
+# usage: tests/vm/icount.sh [ITERATIONS]
+#   DRIVER_DIR=dir: measure the saker.ko built from another copy of driver/
+#   SAKER=path: the agent (default target/release/saker)
+set -u
+. "$(dirname "$0")/lib.sh"
+
+N=${1:-50000}
+SAKER=${SAKER:-$VM_ROOT/target/release/saker}
+vm_require_tools
+vm_find_kernel
+if [ -n "${DRIVER_DIR:-}" ]; then
+	make -s -C "$DRIVER_DIR" KDIR="$VM_KDIR" >/dev/null ||
+		vm_die "building saker.ko in $DRIVER_DIR failed"
+	VM_MODULE=$DRIVER_DIR/saker.ko
+else
+	vm_build_module
+fi
+[ -x "$SAKER" ] || vm_die "$SAKER is missing (make agent)"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+cat >"$work/kloop.c" <<'EOF'
+/* kloop N: N loops of open/read/close/getppid; prints thread CPU ns and
+ * monotonic ns per loop. */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static long long ns(clockid_t clock)
+{
+	struct timespec t;
+
+	clock_gettime(clock, &t);
+	return t.tv_sec * 1000000000LL + t.tv_nsec;
+}
+
+static int one_loop(char *buf)
+{
+	int fd = open("/etc/passwd", O_RDONLY);
+
+	if (fd < 0 || read(fd, buf, 64) < 0)
+		return -1;
+	close(fd);
+	getppid();
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	long i, n = argc > 1 ? atol(argv[1]) : 10000;
+	long long c0, w0;
+	char buf[64];
+
+	for (i = 0; i < 1000; i++)
+		if (one_loop(buf))
+			return 1;
+	c0 = ns(CLOCK_THREAD_CPUTIME_ID);
+	w0 = ns(CLOCK_MONOTONIC);
+	for (i = 0; i < n; i++)
+		if (one_loop(buf))
+			return 1;
+	printf("%.1f %.1f\n", (double)(ns(CLOCK_THREAD_CPUTIME_ID) - c0) / n,
+	       (double)(ns(CLOCK_MONOTONIC) - w0) / n);
+	return 0;
+}
+EOF
+gcc -O2 -Wall -static -o "$work/kloop" "$work/kloop.c" || vm_die "building kloop failed"
+
+cat >"$work/guest.sh" <<EOF
+#!/bin/sh
+N=$N
+EOF
+cat >>"$work/guest.sh" <<'EOF'
+echo "root:x:0:0:root:/root:/bin/sh" >/etc/passwd
+only() {
+	ringcheck -i $2 -q -t 100000 >/tmp/rc.txt 2>&1 &
+	rc=$!
+	sleep 1
+	echo "ICOUNT $1 $(kloop $N)"
+	kill -INT $rc
+	wait $rc
+}
+for round in 1 2; do
+	echo "ICOUNT none $(kloop $N)"
+	insmod /saker.ko
+	only hooks 335
+	only getppid 110
+	only close 3
+	only read 0
+	only openat 257
+	only rc-all 257,0,3,110
+	saker capture -w /dev/null -s all >/tmp/cap.txt 2>&1 &
+	cap=$!
+	sleep 2
+	echo "ICOUNT capall $(kloop $N)"
+	kill -INT $cap
+	wait $cap
+	rmmod saker
+done
+EOF
+
+VM_EXTRA=$work/kloop vm_build_initramfs "$work/initrd.gz" "$work/guest.sh" "$SAKER"
+timeout 900 qemu-system-x86_64 -accel tcg,thread=single -icount shift=0 -m 1024 -smp 1 \
+	-nographic -no-reboot -kernel "$VM_KERNEL" -initrd "$work/initrd.gz" \
+	-append "console=ttyS0 panic=-1 loglevel=5 rdinit=/init clocksource=tsc tsc=reliable" \
+	-serial "file:$work/console.log" -serial "file:$work/results.txt" -monitor none \
+	</dev/null >/dev/null 2>&1
+tr -d '\r' <"$work/console.log" | grep -a '^ICOUNT ' >"$work/icount.txt"
+[ -s "$work/icount.txt" ] || {
+	echo "icount: no result from the guest; console tail:"
+	tail -20 "$work/console.log"
+	exit 1
+}
+awk '{
+	if (!($2 in n)) order[k++] = $2
+	n[$2]++; cpu[$2] += $3; wall[$2] += $4
+}
+END {
+	printf "icount: %-8s %10s %10s %10s\n", "row", "insn/loop", "above-none", "wall"
+	for (i = 0; i < k; i++) {
+		r = order[i]
+		printf "icount: %-8s %10.1f %10.1f %10.1f\n", r, cpu[r] / n[r],
+			cpu[r] / n[r] - cpu["none"] / n["none"], wall[r] / n[r]
+	}
+}' "$work/icount.txt"

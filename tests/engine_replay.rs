@@ -316,6 +316,10 @@ fn fields_fixed_per_event_type_hold_on_every_event() {
         "evt.is_open_exec",
         "evt.res",
         "evt.rawres",
+        "fd.name",
+        "fd.directory",
+        "fd.filename",
+        "fd.typechar",
     ];
     let bindings: Vec<Binding> = names
         .iter()
@@ -326,6 +330,8 @@ fn fields_fixed_per_event_type_hold_on_every_event() {
         "sysdig-inspect__502Error.scap",
         "bencer__example4-1_php_mysql.scap",
         "falco__cat_write.scap",
+        "libs__e2e_curl_google.scap",
+        "bencer__example0_nginx.scap",
     ] {
         let trace = traces().join(name);
         if !trace.is_file() {
@@ -336,8 +342,11 @@ fn fields_fixed_per_event_type_hold_on_every_event() {
         while let Some(e) = r.next_event().expect("read") {
             let Some(ctx) = replay.step(&e) else { continue };
             let ty = e.info().map_or("<unknown>", |i| i.name);
+            let creates_fd = e
+                .info()
+                .is_some_and(|i| i.flags & saker::event::schema::EF_CREATES_FD != 0);
             for (n, b) in names.iter().zip(&bindings) {
-                let Some(want) = fixed(n, ty, e.is_enter()) else {
+                let Some(want) = fixed(n, ty, e.is_enter(), creates_fd) else {
                     continue;
                 };
                 text.clear();

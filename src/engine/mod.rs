@@ -13,8 +13,10 @@ pub mod summary;
 use std::fmt;
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap as HashMap;
+
 use crate::event::render;
-use crate::event::schema::EF_DROP_SIMPLE_CONS;
+use crate::event::schema::{EF_CREATES_FD, EF_DROP_SIMPLE_CONS};
 use crate::event::table::{id, EVENT_MAX};
 use crate::event::view::EventView;
 use crate::filter::compile::{self, FieldId, FieldTable, Node};
@@ -177,8 +179,8 @@ impl Engine {
         let evt_num = find("evt.num");
         let min = |f: FieldId| (Some(f) == evt_num).then_some(1);
         // Candidates for events whose evt.type is `name` and, when known,
-        // whose evt.dir is `dir`.
-        let index = |name: &'static str, dir: Option<&'static str>| {
+        // whose evt.dir is `dir` and schema flags `flags`.
+        let index = |name: &'static str, dir: Option<&'static str>, flags: u32| {
             let known = |f: FieldId| {
                 if Some(f) == evt_type {
                     Some(Some(name))
@@ -190,7 +192,8 @@ impl Engine {
                     if !b.arg.is_empty() {
                         return None;
                     }
-                    crate::filter::fields::evt::fixed(b.info.name, name, enter)
+                    let creates_fd = flags & EF_CREATES_FD != 0;
+                    crate::filter::fields::evt::fixed(b.info.name, name, enter, creates_fd)
                 }
             };
             let mut c = Candidates::default();
@@ -220,6 +223,14 @@ impl Engine {
             }
             Arc::new(c)
         };
+        // Versions of one event (openat, execve, ...) share their
+        // candidates, and so do syscalls named as event types.
+        let mut made: HashMap<(&str, Option<&str>, u32), Arc<Candidates>> = HashMap::default();
+        let mut cached = |name: &'static str, dir: Option<&'static str>, flags: u32| {
+            made.entry((name, dir, flags & EF_CREATES_FD))
+                .or_insert_with(|| index(name, dir, flags))
+                .clone()
+        };
         let by_type = (0..EVENT_MAX)
             .map(|ty| {
                 let dir = if crate::event::schema::is_enter(ty) {
@@ -227,13 +238,14 @@ impl Engine {
                 } else {
                     "<"
                 };
-                index(render::type_name_of(ty), Some(dir))
+                let flags = crate::event::schema::info(ty).map_or(0, |i| i.flags);
+                cached(render::type_name_of(ty), Some(dir), flags)
             })
             .collect();
+        let unknown = cached("<unknown>", None, 0);
         let by_syscall = (0..SYSCALL_CODES)
-            .map(|c| index(render::syscall_name(c).unwrap_or("<unknown>"), None))
+            .map(|c| cached(render::syscall_name(c).unwrap_or("<unknown>"), None, 0))
             .collect();
-        let unknown = index("<unknown>", None);
         Ok(Engine {
             rules: out,
             table,

@@ -119,11 +119,17 @@ fn is_open_exit(ty: &str, enter: bool) -> bool {
 }
 
 /// What field `field` (without argument) is for every event of the type
-/// named `ty` in the given direction: `Some(Some(v))` always `v`,
-/// `Some(None)` never a value, `None` when it depends on the event. Lets
-/// the engine decide such tests once per event type.
-pub fn fixed(field: &str, ty: &str, enter: bool) -> Option<Option<&'static str>> {
+/// named `ty` in the given direction (`creates_fd`: the schema marks the
+/// type as creating a descriptor): `Some(Some(v))` always `v`, `Some(None)`
+/// never a value, `None` when it depends on the event. Lets the engine
+/// decide such tests once per event type.
+pub fn fixed(field: &str, ty: &str, enter: bool, creates_fd: bool) -> Option<Option<&'static str>> {
     match field {
+        // Before the call returns there is no descriptor (fd.num is -1)
+        // and nothing the state knows under it.
+        "fd.name" | "fd.directory" | "fd.filename" | "fd.typechar" if enter && creates_fd => {
+            Some(None)
+        }
         "evt.is_open_read" | "evt.is_open_write" | "evt.is_open_exec"
             if !is_open_exit(ty, enter) =>
         {

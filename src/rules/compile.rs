@@ -445,15 +445,18 @@ impl Compiler<'_> {
         stack: &mut Vec<String>,
         item: &ItemRef,
     ) -> Expr {
-        let loc = self.conds.locate(self.files, e.span);
+        // Located only for an error: walking the source is not free.
+        let loc = |c: &Self| c.conds.locate(c.files, e.span);
         let body = match self.macros.get(name) {
             None => {
+                let loc = loc(self);
                 let msg = format!("Undefined macro '{name}' used in filter.");
                 self.push(Severity::Error, Code::CompileCondition, msg, loc, item);
                 return e.clone();
             }
             Some(Err(_)) => {
                 // Its own parse error has been reported with the macro.
+                let loc = loc(self);
                 let msg = format!("Macro '{name}' used in filter does not compile.");
                 self.push(Severity::Error, Code::CompileCondition, msg, loc, item);
                 return e.clone();
@@ -462,6 +465,7 @@ impl Compiler<'_> {
         };
         self.used_macros.insert(name.to_string());
         if stack.iter().any(|s| s == name) || stack.len() >= MAX_NESTING {
+            let loc = loc(self);
             let msg = format!("Macro '{name}' refers to itself.");
             self.push(Severity::Error, Code::CompileCondition, msg, loc, item);
             return e.clone();

@@ -31,6 +31,7 @@
 #include <linux/uio.h>
 #include <asm/syscall.h>
 #include <asm/unaligned.h>
+#include <asm/word-at-a-time.h>
 
 #include "saker.h"
 
@@ -210,20 +211,67 @@ void sk_put_str(struct sk_record *r, const char *s)
  * (a string ending before an unmapped page is read). Returns its length
  * without the NUL (count if none was found within count bytes), or -EFAULT
  * after marking the record.
+ *
+ * strncpy_from_user() without the hardened-usercopy object check of the
+ * destination (as sk_copy_user; in the ring, it would search the vmap areas
+ * for every path): a word at a time while a whole word fits in count, the
+ * rest, and the words after a fault (a word crossing into an unmapped page
+ * past the NUL), a byte at a time. Nothing is written past dst + count.
  */
 long sk_strncpy_user(struct sk_record *r, u8 *dst, unsigned long src,
 		     long count)
 {
-	long n;
+	const struct word_at_a_time zc = WORD_AT_A_TIME_CONSTANTS;
+	long max, n = 0;
 
+	if (unlikely(count <= 0))
+		return 0;
+	if (unlikely(src >= TASK_SIZE_MAX))
+		goto fault;
+	/* A string may end before the end of the address space. */
+	max = min_t(unsigned long, count, TASK_SIZE_MAX - src);
 	pagefault_disable();
-	n = strncpy_from_user(dst, (const char __user *)src, count);
-	pagefault_enable();
-	if (unlikely(n < 0)) {
-		r->fault = true;
-		return -EFAULT;
+	if (unlikely(!user_access_begin((const char __user *)src, max))) {
+		pagefault_enable();
+		goto fault;
 	}
+	while (max - n >= (long)sizeof(unsigned long)) {
+		unsigned long c, data;
+
+		unsafe_get_user(c, (unsigned long __user *)(src + n), bytes);
+		if (has_zero(c, &data, &zc)) {
+			data = prep_zero_mask(c, data, &zc);
+			data = create_zero_mask(data);
+			put_unaligned(c & zero_bytemask(data),
+				      (unsigned long *)(dst + n));
+			n += find_zero(data);
+			goto done;
+		}
+		put_unaligned(c, (unsigned long *)(dst + n));
+		n += sizeof(unsigned long);
+	}
+bytes:
+	while (n < max) {
+		u8 c;
+
+		unsafe_get_user(c, (const u8 __user *)(src + n), efault);
+		dst[n] = c;
+		if (!c)
+			goto done;
+		n++;
+	}
+	if (max < count)
+		goto efault;	/* no NUL before the end of the address space */
+done:
+	user_access_end();
+	pagefault_enable();
 	return n;
+efault:
+	user_access_end();
+	pagefault_enable();
+fault:
+	r->fault = true;
+	return -EFAULT;
 }
 
 /* A NUL-terminated user string; NULL gives "(NULL)", a fault an empty one. */

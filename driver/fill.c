@@ -261,7 +261,7 @@ bytes:
 		n++;
 	}
 	if (max < count)
-		goto efault;	/* no NUL before the end of the address space */
+		goto efault;	/* no NUL before the end of user space */
 done:
 	user_access_end();
 	pagefault_enable();
@@ -855,7 +855,8 @@ static __always_inline void sk_fill_syscall(struct sk_record *r,
 		if (!sk_src_num(c, s, i, type, &v)) {
 			r->len = len;
 			r->idx = i;
-			if (s->op == SK_USTR)	/* paths: the most common */
+			/* paths, the most frequent, without the switch */
+			if (s->op == SK_USTR)
 				sk_put_user_str(r, c->args[s->arg & 7]);
 			else
 				sk_put_src(r, c, s);

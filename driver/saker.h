@@ -94,7 +94,7 @@ struct sk_clock {
 	u64 ns;		/* CLOCK_REALTIME at the last sync */
 	u64 floor;	/* no timestamp below this until the next sync */
 	u64 mult;	/* ns per cycle, 32.32 fixed point */
-	u64 span;	/* cycles extrapolated; 0: no TSC clock, read each time */
+	u64 span;	/* cycles extrapolated; 0: read the timekeeper */
 };
 
 /* One CPU's ring. */

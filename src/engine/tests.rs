@@ -163,3 +163,37 @@ fn index_and_missing_fields() {
     assert_eq!(engine.candidates(&evt).rules, [1, 2]);
     assert!(engine.fields_without_extractor().is_empty());
 }
+
+#[test]
+fn container_info_in_outputs_is_the_container_name_and_id() {
+    let rules = "\
+- rule: info
+  desc: d
+  condition: evt.type = close
+  output: closed in %container.info
+  priority: WARNING
+";
+    let mut l = Loader::new();
+    l.load_str("t.yaml", rules);
+    let loaded = l.finish();
+    assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+    assert_eq!(
+        loaded.rules[0].output,
+        "closed in %container.name (id=%container.id)"
+    );
+    let opts = Options {
+        all_events: true,
+        ..Options::default()
+    };
+    let engine = Engine::new(&loaded.rules, opts).expect("compiles");
+    let mut state = State::default();
+    let close = build(2, 7, id::SYSCALL_CLOSE_E, &[&3i64.to_le_bytes()]);
+    let evt = EventView::new(&close, 0, 0).expect("event");
+    state.update(&evt);
+    let ctx = Ctx::new(&evt, 1, &state, None, None);
+    let (mut rec, mut scratch) = (Record::default(), Scratch::default());
+    let mut out = Vec::new();
+    engine.process_ctx(&ctx, &mut rec, &mut scratch, &mut |a| out.push(a.output));
+    // A thread with no container cgroup is on the host.
+    assert_eq!(out, ["closed in host (id=host)"]);
+}

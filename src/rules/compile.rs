@@ -5,6 +5,9 @@
 
 use std::collections::{HashMap, HashSet};
 
+/// What `%container.info` in a rule's output stands for (Falco's default).
+pub const CONTAINER_INFO: &str = "%container.name (id=%container.id)";
+
 use crate::filter::ast::{CmpOp, Expr, ExprKind, Rhs, Value};
 use crate::filter::evttype::{evttypes, EvtTypes};
 use crate::filter::print::{print, print_legacy};
@@ -294,7 +297,13 @@ impl Compiler<'_> {
             source: r.source.clone(),
             condition_text: print(&expanded),
             condition: expanded,
-            output: r.output.value.trim().to_string(),
+            // As Falco without -pc/-pk: %container.info stands for the
+            // container's name and id.
+            output: r
+                .output
+                .value
+                .trim()
+                .replace("%container.info", CONTAINER_INFO),
             evttypes: types,
             location: self.files.location(r.at.file, r.at.start),
         })

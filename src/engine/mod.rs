@@ -351,6 +351,19 @@ impl Engine {
         emit: &mut dyn FnMut(Alert),
     ) {
         let cands = self.candidates(ctx.evt);
+        self.process_with(cands, ctx, rec, scratch, emit);
+    }
+
+    /// [`Engine::process_ctx`] with the event's candidates already looked
+    /// up.
+    pub fn process_with(
+        &self,
+        cands: &Candidates,
+        ctx: &Ctx<'_>,
+        rec: &mut Record,
+        scratch: &mut Scratch,
+        emit: &mut dyn FnMut(Alert),
+    ) {
         if cands.rules.is_empty() {
             return;
         }

@@ -92,10 +92,11 @@ fn inline<R: Read>(
         let Some(ctx) = replay.step(&e) else {
             continue;
         };
-        if !engine.candidates(&e).rules.is_empty() {
+        let cands = engine.candidates(&e);
+        if !cands.rules.is_empty() {
             stats.evaluated += 1;
         }
-        engine.process_ctx(&ctx, &mut rec, &mut scratch, &mut |a| {
+        engine.process_with(cands, &ctx, &mut rec, &mut scratch, &mut |a| {
             stats.alerts += 1;
             emit(a);
         });

@@ -639,9 +639,10 @@ impl State {
     /// Returns a name for `fd.name` that holds for this event only.
     fn fd_used(&mut self, e: &EventView<'_>, fd: i64) -> Option<String> {
         let tid = e.tid();
-        let res = param_int(e, "res").unwrap_or(0);
+        // Read only by the calls that look at it.
+        let res = || param_int(e, "res").unwrap_or(0);
         match e.event_type() {
-            id::SYSCALL_CLOSE_X if res >= 0 => self.closed = Some((tid, fd)),
+            id::SYSCALL_CLOSE_X if res() >= 0 => self.closed = Some((tid, fd)),
             id::SOCKET_SENDTO_X | id::SOCKET_SENDMSG_X => {
                 // An unconnected socket takes the name of the first tuple it
                 // sends to; an unspecified source address shows as the
@@ -674,12 +675,12 @@ impl State {
                     f.named_ts = e.ts();
                 }
             }
-            id::SYSCALL_FCHDIR_X if res == 0 => {
+            id::SYSCALL_FCHDIR_X if res() == 0 => {
                 if let Some(dir) = self.fd(tid, fd).map(|f| f.name.clone()) {
                     self.set_cwd(tid, &dir);
                 }
             }
-            id::SOCKET_CONNECT_X if res < 0 && res != -115 => {
+            id::SOCKET_CONNECT_X if res() < 0 && res() != -115 => {
                 // A failed connect names its tuple for this event only.
                 let f = tuple_fd(e.param_by_name("tuple"));
                 return (!f.name.is_empty()).then_some(f.name);
@@ -697,7 +698,7 @@ impl State {
                     self.threads.fds_mut(tid).insert(fd, f);
                 }
             }
-            id::SOCKET_BIND_X if res >= 0 => {
+            id::SOCKET_BIND_X if res() >= 0 => {
                 let addr = e.param_by_name("addr").and_then(params::sockaddr);
                 let mut f = match addr {
                     Some(SockAddr::Inet(ip, port)) => Fd::new(

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use super::{Arg, Ctx, Field};
 use crate::event::render;
 use crate::event::schema::ParamType;
+use crate::event::table::id;
 
 /// The `evt.*` fields.
 pub static FIELDS: &[Field] = &[
@@ -140,30 +141,29 @@ pub fn fixed(field: &str, ty: &str, enter: bool, creates_fd: bool) -> Option<Opt
     }
 }
 
-/// The open flags and mode of an open-family exit event (from the exit
-/// event, or the thread's kept enter event for older layouts); None for
-/// other events.
-fn open_flags(c: &Ctx<'_>) -> Option<(i64, i64)> {
-    if !is_open_exit(c.evt.name(), c.evt.is_enter()) {
+/// Parameter `name` of an open-family exit event (from the exit event, or
+/// the thread's kept enter event for older layouts); None for other events.
+fn open_param(c: &Ctx<'_>, name: &str) -> Option<i64> {
+    if c.evt.is_enter() || !is_open_exit(c.evt.name(), false) {
         return None;
     }
-    let get = |name| {
-        c.evt
-            .param_by_name(name)
-            .and_then(crate::event::params::int)
-            .or_else(|| {
-                let raw = c.state.last_enter(c.evt.tid())?;
-                let v = crate::event::view::EventView::new(raw, 0, 0).ok()?;
-                (v.event_type() + 1 == c.evt.event_type())
-                    .then(|| v.param_by_name(name).and_then(crate::event::params::int))?
-            })
-    };
-    let flags = if c.evt.name() == "creat" {
-        PPM_O_WRONLY | PPM_O_CREAT
-    } else {
-        get("flags")?
-    };
-    Some((flags, get("mode").unwrap_or(0)))
+    if name == "flags" && c.evt.event_type() == id::SYSCALL_CREAT_X {
+        return Some(PPM_O_WRONLY | PPM_O_CREAT);
+    }
+    c.evt
+        .param_by_name(name)
+        .and_then(crate::event::params::int)
+        .or_else(|| {
+            let raw = c.state.last_enter(c.evt.tid())?;
+            let v = crate::event::view::EventView::new(raw, 0, 0).ok()?;
+            (v.event_type() + 1 == c.evt.event_type())
+                .then(|| v.param_by_name(name).and_then(crate::event::params::int))?
+        })
+}
+
+/// The open flags of an open-family exit event.
+fn open_flags(c: &Ctx<'_>) -> Option<i64> {
+    open_param(c, "flags")
 }
 
 fn bool_out(out: &mut String, b: bool) -> bool {
@@ -172,23 +172,19 @@ fn bool_out(out: &mut String, b: bool) -> bool {
 }
 
 fn is_open_read(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
-    bool_out(
-        out,
-        open_flags(c).is_some_and(|(f, _)| f & PPM_O_RDONLY != 0),
-    )
+    bool_out(out, open_flags(c).is_some_and(|f| f & PPM_O_RDONLY != 0))
 }
 
 fn is_open_write(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
-    bool_out(
-        out,
-        open_flags(c).is_some_and(|(f, _)| f & PPM_O_WRONLY != 0),
-    )
+    bool_out(out, open_flags(c).is_some_and(|f| f & PPM_O_WRONLY != 0))
 }
 
 fn is_open_exec(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     bool_out(
         out,
-        open_flags(c).is_some_and(|(f, m)| f & PPM_O_CREAT != 0 && m & PPM_S_IXALL != 0),
+        open_flags(c).is_some_and(|f| {
+            f & PPM_O_CREAT != 0 && open_param(c, "mode").unwrap_or(0) & PPM_S_IXALL != 0
+        }),
     )
 }
 

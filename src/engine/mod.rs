@@ -7,6 +7,7 @@
 pub mod filter;
 pub mod live;
 pub mod output;
+pub mod pool;
 pub mod replay;
 pub mod summary;
 

@@ -172,6 +172,8 @@ pub struct Config {
     pub webserver: Webserver,
     /// `syscall_buf_size_preset`: 0 (module default) or 1..=10.
     pub syscall_buf_size_preset: u8,
+    /// `rule_workers`: threads evaluating rules (1: the event thread).
+    pub rule_workers: usize,
 }
 
 impl Default for Config {
@@ -222,6 +224,7 @@ impl Default for Config {
                 k8s_healthz_endpoint: "/healthz".into(),
             },
             syscall_buf_size_preset: 0,
+            rule_workers: 1,
         }
     }
 }
@@ -546,6 +549,9 @@ pub const KEYS: &[(&str, Setter)] = &[
         }
         c.webserver.k8s_healthz_endpoint = p;
         Ok(())
+    }),
+    ("rule_workers", |c, n| {
+        uint(n, 1, 64).map(|v| c.rule_workers = v as usize)
     }),
     ("syscall_buf_size_preset", |c, n| {
         uint(n, 0, 10).map(|v| c.syscall_buf_size_preset = v as u8)

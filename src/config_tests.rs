@@ -95,6 +95,8 @@ fn values_are_read() {
         ),
         ("syscall_buf_size_preset: 4", &[], |c| c.ring_bytes() == Some(8 << 20)),
         ("syscall_buf_size_preset: 0", &[], |c| c.ring_bytes().is_none()),
+        ("rule_workers: 4", &[], |c| c.rule_workers == 4),
+        ("json_output: true", &[], |c| c.rule_workers == 1),
         ("outputs_queue:\n  capacity: 5\n", &[], |c| c.outputs_queue_capacity == 5),
         // Overrides: dotted keys, YAML values, applied after the file.
         ("json_output: false", &["json_output=true"], |c| c.json_output),
@@ -176,6 +178,7 @@ fn invalid_values_fail_with_positions() {
         ),
         ("http_output:\n  url: ftp://x\n", &[], "saker.yaml:2:8: invalid value of http_output.url: expected an http:// URL"),
         ("syscall_buf_size_preset: 11\n", &[], "saker.yaml:1:26: invalid value of syscall_buf_size_preset"),
+        ("rule_workers: 0\n", &[], "saker.yaml:1:15: invalid value of rule_workers"),
         (
             "syscall_event_drops:\n  actions: [log, shout]\n",
             &[],

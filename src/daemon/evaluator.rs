@@ -17,6 +17,15 @@ pub trait Evaluator: Send {
 
     /// Whether this evaluator can raise alerts at all.
     fn raises_alerts(&self) -> bool;
+
+    /// Sends out the alerts of events evaluated elsewhere (worker threads)
+    /// that are ready, without waiting; called whenever the source has
+    /// been read up to what it holds.
+    fn flush(&mut self, _emit: &mut dyn FnMut(Alert)) {}
+
+    /// Waits for every event given and sends out the remaining alerts;
+    /// called before the evaluator is replaced or the source ends.
+    fn finish(&mut self, _emit: &mut dyn FnMut(Alert)) {}
 }
 
 /// Stands in for the missing engine: loads nothing, raises nothing.
@@ -33,16 +42,17 @@ impl Evaluator for NoEngine {
 
 /// The evaluator for a loaded rule set, with the machine's `hostname` for
 /// the alerts: the rule engine ([`crate::engine::Engine`]) over the enabled
-/// rules, evaluated on the event thread. Should the rule set not compile into
-/// programs (rule loading checks the same fields, so this is not expected),
-/// the errors are printed to stderr and [`NoEngine`] stands in.
-pub fn for_rules(rules: &Loaded, hostname: &str) -> Box<dyn Evaluator> {
+/// rules, evaluated on the event thread (`workers` 1) or on that many
+/// worker threads. Should the rule set not compile into programs (rule
+/// loading checks the same fields, so this is not expected), the errors are
+/// printed to stderr and [`NoEngine`] stands in.
+pub fn for_rules(rules: &Loaded, hostname: &str, workers: usize) -> Box<dyn Evaluator> {
     let opts = crate::engine::Options {
         hostname: hostname.to_string(),
         ..crate::engine::Options::default()
     };
     match crate::engine::Engine::new(&rules.rules, opts) {
-        Ok(e) => Box::new(crate::engine::live::LiveEvaluator::new(e)),
+        Ok(e) => Box::new(crate::engine::live::LiveEvaluator::new(e, workers)),
         Err(errs) => {
             for e in errs {
                 eprintln!("saker: {e}");

@@ -360,7 +360,7 @@ fn serve(opts: &Options, settings: Settings, log: &Arc<Logger>) -> Result<(), Er
     if let Some(w) = &web {
         log.info(&format!("web server listening on {}", w.addr()));
     }
-    let ev = evaluator::for_rules(&settings.rules, &host);
+    let ev = evaluator::for_rules(&settings.rules, &host, settings.config.rule_workers);
     if !ev.raises_alerts() {
         log.warn(
             "no rule is enabled: events are read and state is tracked, but no alerts are raised",
@@ -521,7 +521,11 @@ fn reload(
         *d = next.config.syscall_event_drops.clone();
     }
     if let Ok(mut n) = shared.next_evaluator.lock() {
-        *n = Some(evaluator::for_rules(&next.rules, host));
+        *n = Some(evaluator::for_rules(
+            &next.rules,
+            host,
+            next.config.rule_workers,
+        ));
     }
     if let Ok(mut n) = shared.next_interest.lock() {
         *n = Some(source::wanted_by(&next.rules));

@@ -197,12 +197,22 @@ fn run(
     };
     while !sh.stop.load(Ordering::Acquire) {
         if let Some(next) = sh.next_evaluator.lock().ok().and_then(|mut n| n.take()) {
+            // Events given to the old rules finish under them.
+            ev.finish(&mut |a| submit(sh, a));
             ev = next;
         }
         if let Some(w) = sh.next_interest.lock().ok().and_then(|mut n| n.take()) {
             report_unmatched(sh, source.set_interest(&w)?);
         }
-        match step(&mut source, &mut ev)? {
+        let polled = match step(&mut source, &mut ev) {
+            Ok(p) => p,
+            Err(e) => {
+                ev.finish(&mut |a| submit(sh, a));
+                return Err(e);
+            }
+        };
+        ev.flush(&mut |a| submit(sh, a));
+        match polled {
             Poll::Idle => backoff.pace(0),
             // A file is read as fast as it goes; live rings in batches.
             Poll::Events(_, waiting) if live => backoff.pace(waiting),
@@ -214,6 +224,7 @@ fn run(
             if let Some(now) = source.counters() {
                 sh.metrics.set_per_cpu(now.clone());
                 if check_drops(sh, &mut prev, now, &mut bucket) {
+                    ev.finish(&mut |a| submit(sh, a));
                     return Err("exiting: syscall event drops above the threshold \
                                 (syscall_event_drops.actions has exit)"
                         .into());
@@ -229,6 +240,7 @@ fn run(
         }
         break;
     }
+    ev.finish(&mut |a| submit(sh, a));
     if let Some(now) = source.counters() {
         sh.metrics.set_per_cpu(now);
     }

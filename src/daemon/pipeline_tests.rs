@@ -155,3 +155,83 @@ fn drop_actions_follow_threshold_and_rate() {
         "{text}"
     );
 }
+
+/// The alerts a rule set raises on a trace through the event thread with
+/// `workers` rule workers, as the file output writes them.
+fn alerts_with_workers(trace: &std::path::Path, workers: usize) -> Vec<String> {
+    const RULES: &str = "\
+- rule: file opened
+  desc: d
+  condition: evt.type in (open, openat) and evt.dir = < and fd.typechar = f
+  output: opened %fd.name by %proc.name (%proc.pname) event %evt.num
+  priority: NOTICE
+- rule: socket activity
+  desc: d
+  condition: fd.type in (ipv4, ipv6) and evt.dir = <
+  output: socket %evt.type on %fd.name by %proc.name event %evt.num
+  priority: WARNING
+";
+    let mut l = crate::rules::Loader::new();
+    l.load_str("t.yaml", RULES);
+    let loaded = l.finish();
+    assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+    let out = std::env::temp_dir().join(format!(
+        "saker-pipeline-w{workers}-{}.txt",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_file(&out);
+    let sink = FileSink::new(&out, true, false).unwrap();
+    let outputs = Outputs::new(
+        vec![Box::new(sink)],
+        Priority::Debug,
+        Rendering::default(),
+        100_000,
+        quiet(),
+    )
+    .unwrap();
+    let sh = shared(outputs);
+    let ev = crate::daemon::evaluator::for_rules(&loaded, "h", workers);
+    let mut p = Pipeline::start(
+        SourceSpec::File(trace.to_path_buf()),
+        Wanted::All,
+        ev,
+        sh.clone(),
+    )
+    .unwrap();
+    let t0 = Instant::now();
+    while p.finished().is_none() {
+        assert!(t0.elapsed() < Duration::from_secs(60));
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let outputs = std::mem::replace(&mut *sh.outputs.write().unwrap(), Arc::new(Outputs::none()));
+    let Ok(outputs) = Arc::try_unwrap(outputs) else {
+        panic!("outputs still shared");
+    };
+    assert!(outputs.close(Duration::from_secs(5)).is_empty());
+    let text = std::fs::read_to_string(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    text.lines().map(str::to_string).collect()
+}
+
+#[test]
+fn rule_workers_raise_the_same_alerts_in_the_same_order() {
+    let trace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/traces/sysdig-inspect__502Error.scap");
+    if !trace.exists() {
+        eprintln!(
+            "skipped: {} (shared reference capture) is missing",
+            trace.display()
+        );
+        return;
+    }
+    let one = alerts_with_workers(&trace, 1);
+    assert!(one.len() > 100, "{} alerts", one.len());
+    assert!(one.iter().any(|l| l.contains("Warning")), "no socket alert");
+    for workers in [2, 3] {
+        assert_eq!(
+            alerts_with_workers(&trace, workers),
+            one,
+            "{workers} workers"
+        );
+    }
+}

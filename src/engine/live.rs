@@ -1,5 +1,7 @@
-//! The engine as the daemon's [`Evaluator`]: each event is evaluated on the
-//! event thread right after its state update, fields extracted on demand.
+//! The engine as the daemon's [`Evaluator`]: each event is evaluated right
+//! after its state update, on the event thread (one worker) or by a
+//! [`Pool`] of worker threads with a snapshot of the state, its alerts
+//! coming back in event order.
 
 use crate::daemon::evaluator::Evaluator;
 use crate::event::params;
@@ -10,25 +12,33 @@ use crate::filter::fields::Ctx;
 use crate::output::alert::Alert;
 use crate::state::State;
 
+use std::sync::Arc;
+
+use super::pool::Pool;
 use super::Engine;
 
-/// The engine with its per-thread buffers and event counter.
-#[derive(Debug)]
+/// The engine with its per-thread buffers (or its workers) and event
+/// counter.
 pub struct LiveEvaluator {
-    engine: Engine,
+    engine: Arc<Engine>,
     rec: Record,
     scratch: Scratch,
     num: u64,
+    pool: Option<Pool>,
 }
 
 impl LiveEvaluator {
-    /// Wraps a compiled engine.
-    pub fn new(engine: Engine) -> LiveEvaluator {
+    /// Wraps a compiled engine, evaluating on the event thread when
+    /// `workers` is 1, else on that many threads.
+    pub fn new(engine: Engine, workers: usize) -> LiveEvaluator {
+        let engine = Arc::new(engine);
+        let pool = (workers > 1).then(|| Pool::new(&engine, workers));
         LiveEvaluator {
             engine,
             rec: Record::default(),
             scratch: Scratch::default(),
             num: 0,
+            pool,
         }
     }
 }
@@ -53,12 +63,35 @@ fn event_fd(e: &EventView<'_>, state: &State) -> Option<i64> {
 impl Evaluator for LiveEvaluator {
     fn process(&mut self, event: &EventView<'_>, state: &State, emit: &mut dyn FnMut(Alert)) {
         self.num += 1;
-        let ctx = Ctx::new(event, self.num, state, event_fd(event, state), None);
-        self.engine
-            .process_ctx(&ctx, &mut self.rec, &mut self.scratch, emit);
+        let fd = event_fd(event, state);
+        match &mut self.pool {
+            Some(pool) => {
+                let cands = self.engine.candidates(event);
+                if !cands.rules.is_empty() {
+                    pool.push(cands, event, self.num, fd, None, state, emit);
+                }
+            }
+            None => {
+                let ctx = Ctx::new(event, self.num, state, fd, None);
+                self.engine
+                    .process_ctx(&ctx, &mut self.rec, &mut self.scratch, emit);
+            }
+        }
     }
 
     fn raises_alerts(&self) -> bool {
         !self.engine.rules().is_empty()
+    }
+
+    fn flush(&mut self, emit: &mut dyn FnMut(Alert)) {
+        if let Some(pool) = &mut self.pool {
+            pool.flush(emit);
+        }
+    }
+
+    fn finish(&mut self, emit: &mut dyn FnMut(Alert)) {
+        if let Some(pool) = &mut self.pool {
+            pool.finish(emit);
+        }
     }
 }

@@ -263,21 +263,26 @@ impl<R: Read> Reader<R> {
                 self.section_header(len)?;
                 continue;
             }
-            let trailer = self.block_body(len, "metadata block")?;
-            if trailer != len {
-                return Err(self.err(
-                    ErrorKind::TrailerMismatch {
-                        header: len,
-                        trailer,
-                    },
-                    at + len as u64 - 4,
-                ));
-            }
-            self.metadata_block(bt).map_err(|(what, pos)| {
-                self.err(ErrorKind::BadMetadata(what), at + 8 + pos as u64)
-            })?;
+            self.read_metadata_block(bt, len, at)?;
         }
         Ok(())
+    }
+
+    /// Reads the metadata block of type `bt` and length `len` at `at`
+    /// (header read) and merges it into the metadata.
+    fn read_metadata_block(&mut self, bt: u32, len: u32, at: u64) -> Result<(), Error> {
+        let trailer = self.block_body(len, "metadata block")?;
+        if trailer != len {
+            return Err(self.err(
+                ErrorKind::TrailerMismatch {
+                    header: len,
+                    trailer,
+                },
+                at + len as u64 - 4,
+            ));
+        }
+        self.metadata_block(bt)
+            .map_err(|(what, pos)| self.err(ErrorKind::BadMetadata(what), at + 8 + pos as u64))
     }
 
     fn metadata_block(&mut self, bt: u32) -> Result<(), Fault> {
@@ -335,19 +340,7 @@ impl<R: Read> Reader<R> {
                             let at = self.offset - 8;
                             if block::event_block(bt).is_none() {
                                 // Metadata after events: read and merge it.
-                                let trailer = self.block_body(len, "metadata block")?;
-                                if trailer != len {
-                                    return Err(self.err(
-                                        ErrorKind::TrailerMismatch {
-                                            header: len,
-                                            trailer,
-                                        },
-                                        at + len as u64 - 4,
-                                    ));
-                                }
-                                self.metadata_block(bt).map_err(|(what, pos)| {
-                                    self.err(ErrorKind::BadMetadata(what), at + 8 + pos as u64)
-                                })?;
+                                self.read_metadata_block(bt, len, at)?;
                                 continue;
                             }
                             self.block_body(len, "event block")?;

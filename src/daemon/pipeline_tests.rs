@@ -57,6 +57,52 @@ fn quiet() -> ErrorHook {
     Arc::new(|_, _| {})
 }
 
+/// Runs `ev` over `trace` with a file output passing `min` and above;
+/// returns the outcome, the lines written and the shared state.
+fn run_to_file(
+    trace: &std::path::Path,
+    ev: Box<dyn Evaluator>,
+    min: Priority,
+    tag: &str,
+) -> (Outcome, Vec<String>, Arc<Shared>) {
+    let out = std::env::temp_dir().join(format!("saker-pipeline-{tag}-{}.txt", std::process::id()));
+    let _ = std::fs::remove_file(&out);
+    let sink = FileSink::new(&out, true, false).unwrap();
+    // The capacity holds every alert.
+    let outputs = Outputs::new(
+        vec![Box::new(sink)],
+        min,
+        Rendering::default(),
+        100_000,
+        quiet(),
+    )
+    .unwrap();
+    let sh = shared(outputs);
+    let mut p = Pipeline::start(
+        SourceSpec::File(trace.to_path_buf()),
+        Wanted::All,
+        ev,
+        sh.clone(),
+    )
+    .unwrap();
+    let t0 = Instant::now();
+    let outcome = loop {
+        if let Some(r) = p.finished() {
+            break r;
+        }
+        assert!(t0.elapsed() < Duration::from_secs(60));
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let outputs = std::mem::replace(&mut *sh.outputs.write().unwrap(), Arc::new(Outputs::none()));
+    let Ok(outputs) = Arc::try_unwrap(outputs) else {
+        panic!("outputs still shared");
+    };
+    assert!(outputs.close(Duration::from_secs(5)).is_empty());
+    let text = std::fs::read_to_string(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    (outcome, text.lines().map(str::to_string).collect(), sh)
+}
+
 #[test]
 fn an_evaluator_sees_every_event_and_its_alerts_reach_the_outputs() {
     let trace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -68,43 +114,10 @@ fn an_evaluator_sees_every_event_and_its_alerts_reach_the_outputs() {
         );
         return;
     }
-    let out = std::env::temp_dir().join(format!("saker-pipeline-{}.txt", std::process::id()));
-    let _ = std::fs::remove_file(&out);
-    let sink = FileSink::new(&out, true, false).unwrap();
-    // Notice passes a Notice threshold; the capacity holds every alert.
-    let outputs = Outputs::new(
-        vec![Box::new(sink)],
-        Priority::Notice,
-        Rendering::default(),
-        1000,
-        quiet(),
-    )
-    .unwrap();
-    let sh = shared(outputs);
-    let mut p = Pipeline::start(
-        SourceSpec::File(trace),
-        Wanted::All,
-        Box::new(EveryEvent { seen: 0 }),
-        sh.clone(),
-    )
-    .unwrap();
-    let t0 = Instant::now();
-    let outcome = loop {
-        if let Some(r) = p.finished() {
-            break r;
-        }
-        assert!(t0.elapsed() < Duration::from_secs(20));
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    // Notice passes a Notice threshold.
+    let ev = Box::new(EveryEvent { seen: 0 });
+    let (outcome, lines, sh) = run_to_file(&trace, ev, Priority::Notice, "every");
     assert_eq!(outcome, Ok(143));
-    let outputs = std::mem::replace(&mut *sh.outputs.write().unwrap(), Arc::new(Outputs::none()));
-    let Ok(outputs) = Arc::try_unwrap(outputs) else {
-        panic!("outputs still shared");
-    };
-    assert!(outputs.close(Duration::from_secs(5)).is_empty());
-    let text = std::fs::read_to_string(&out).unwrap();
-    let _ = std::fs::remove_file(&out);
-    let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 143);
     // In event order.
     for (i, l) in lines.iter().enumerate() {
@@ -175,42 +188,10 @@ fn alerts_with_workers(trace: &std::path::Path, workers: usize) -> Vec<String> {
     l.load_str("t.yaml", RULES);
     let loaded = l.finish();
     assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
-    let out = std::env::temp_dir().join(format!(
-        "saker-pipeline-w{workers}-{}.txt",
-        std::process::id()
-    ));
-    let _ = std::fs::remove_file(&out);
-    let sink = FileSink::new(&out, true, false).unwrap();
-    let outputs = Outputs::new(
-        vec![Box::new(sink)],
-        Priority::Debug,
-        Rendering::default(),
-        100_000,
-        quiet(),
-    )
-    .unwrap();
-    let sh = shared(outputs);
     let ev = crate::daemon::evaluator::for_rules(&loaded, "h", workers);
-    let mut p = Pipeline::start(
-        SourceSpec::File(trace.to_path_buf()),
-        Wanted::All,
-        ev,
-        sh.clone(),
-    )
-    .unwrap();
-    let t0 = Instant::now();
-    while p.finished().is_none() {
-        assert!(t0.elapsed() < Duration::from_secs(60));
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let outputs = std::mem::replace(&mut *sh.outputs.write().unwrap(), Arc::new(Outputs::none()));
-    let Ok(outputs) = Arc::try_unwrap(outputs) else {
-        panic!("outputs still shared");
-    };
-    assert!(outputs.close(Duration::from_secs(5)).is_empty());
-    let text = std::fs::read_to_string(&out).unwrap();
-    let _ = std::fs::remove_file(&out);
-    text.lines().map(str::to_string).collect()
+    let (outcome, lines, _) = run_to_file(trace, ev, Priority::Debug, &format!("w{workers}"));
+    assert!(outcome.is_ok(), "{outcome:?}");
+    lines
 }
 
 #[test]

@@ -179,6 +179,7 @@ impl Engine {
         // Events are numbered from 1.
         let evt_num = find("evt.num");
         let min = |f: FieldId| (Some(f) == evt_num).then_some(1);
+        let printed = std::cell::RefCell::new(crate::filter::share::Printed::default());
         // Candidates for events whose evt.type is `name` and, when known,
         // whose evt.dir is `dir` and schema flags `flags`.
         let index = |name: &'static str, dir: Option<&'static str>, flags: u32| {
@@ -211,7 +212,7 @@ impl Engine {
                     }
                 }
             }
-            crate::filter::share::share(&mut c.conds);
+            crate::filter::share::share_with(&mut c.conds, &mut printed.borrow_mut());
             let mut seen = vec![false; table.len()];
             let mut add = |f: FieldId| {
                 if !std::mem::replace(&mut seen[f as usize], true) {

@@ -4,6 +4,7 @@
 //! regexes, globs). Errors carry the span of what they concern.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use rustc_hash::FxHashSet as HashSet;
 use std::fmt;
@@ -204,15 +205,15 @@ pub enum Test {
     /// Full-match regular expression.
     Regex(Regex),
     /// Membership in a set of strings.
-    InStr(HashSet<Box<str>>),
+    InStr(Arc<HashSet<Box<str>>>),
     /// Membership in a set of integers.
-    InInt(HashSet<i128>),
+    InInt(Arc<HashSet<i128>>),
     /// Membership in any of a list of networks (addresses are host networks).
     InNet(Vec<IpNet>),
     /// Address equality or network containment; the flag negates.
     Net(IpNet, bool),
     /// Path prefix match, prefixes without trailing slashes, sorted.
-    PMatch(Vec<Box<str>>),
+    PMatch(Arc<[Box<str>]>),
     /// Comparison with another field of the same event.
     Field(CmpOp, Source),
 }
@@ -409,14 +410,14 @@ fn list(ty: FieldType, op: CmpOp, items: &[Value], field: &FieldRef) -> Result<T
             .collect();
         v.sort();
         v.dedup();
-        return Ok(Test::PMatch(v));
+        return Ok(Test::PMatch(v.into()));
     }
     if is_int(ty) {
         return items
             .iter()
             .map(|i| parse_int(&i.text).ok_or_else(|| bad(field, ty, i)))
-            .collect::<Result<_, _>>()
-            .map(Test::InInt);
+            .collect::<Result<HashSet<_>, _>>()
+            .map(|s| Test::InInt(Arc::new(s)));
     }
     if is_ip(ty) {
         return items
@@ -425,9 +426,9 @@ fn list(ty: FieldType, op: CmpOp, items: &[Value], field: &FieldRef) -> Result<T
             .collect::<Result<_, _>>()
             .map(Test::InNet);
     }
-    Ok(Test::InStr(
+    Ok(Test::InStr(Arc::new(
         items.iter().map(|i| Box::from(i.text.as_str())).collect(),
-    ))
+    )))
 }
 
 fn single(ty: FieldType, op: CmpOp, v: &Value, field: &FieldRef) -> Result<Test, Error> {

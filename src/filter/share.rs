@@ -7,6 +7,8 @@
 //! result (see [`super::eval::Scratch::next_event`]). Nested `and`s and
 //! `or`s that are not shared are flattened into their parent.
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap as HashMap;
 
 use super::compile::{Node, Test};
@@ -21,12 +23,25 @@ enum Key {
     Not(u32),
 }
 
+/// Printed forms of the large constants of comparisons (sets and prefix
+/// lists) by the address of their shared allocation: printing them is most
+/// of the cost of interning, and the programs folded for every event type
+/// share the rules' allocations. Each entry holds its allocation, so an
+/// address is not reused while it is cached.
+/// Equal constants in different allocations get the same number.
+#[derive(Default)]
+pub struct Printed {
+    by_addr: HashMap<usize, (Test, u32)>,
+    by_text: HashMap<String, u32>,
+}
+
 /// Interned subexpressions and how often each occurs.
 #[derive(Default)]
 struct Interner {
     ids: HashMap<Key, u32>,
     count: Vec<u32>,
     slot: Vec<Option<u32>>,
+    printed: Printed,
 }
 
 /// The ids of a node and of its children, in the node's shape.
@@ -59,7 +74,7 @@ impl Interner {
                 (Key::Not(kid.id), vec![kid])
             }
             Node::Exists(s) => (Key::Leaf(format!("E{s:?}")), Vec::new()),
-            Node::Cmp(s, t) => (Key::Leaf(leaf_key(s, t)), Vec::new()),
+            Node::Cmp(s, t) => (Key::Leaf(leaf_key(s, t, &mut self.printed)), Vec::new()),
         };
         let next = self.count.len() as u32;
         let id = *self.ids.entry(key).or_insert(next);
@@ -124,25 +139,43 @@ impl Interner {
 
 /// The printed form of a comparison. Equal printed forms are equal tests;
 /// two equal sets printed in different orders only miss a sharing.
-fn leaf_key(s: &super::compile::Source, t: &Test) -> String {
-    match t {
+fn leaf_key(s: &super::compile::Source, t: &Test, printed: &mut Printed) -> String {
+    let at = match t {
+        Test::InStr(a) => Arc::as_ptr(a) as *const u8 as usize,
+        Test::InInt(a) => Arc::as_ptr(a) as *const u8 as usize,
+        Test::PMatch(a) => Arc::as_ptr(a) as *const u8 as usize,
         // A regex prints as its pattern.
-        Test::Regex(r) => format!("C{s:?}R{:?}", r.as_str()),
-        _ => format!("C{s:?}{t:?}"),
-    }
+        Test::Regex(r) => return format!("C{s:?}R{:?}", r.as_str()),
+        _ => return format!("C{s:?}{t:?}"),
+    };
+    let by_text = &mut printed.by_text;
+    let (_, n) = printed.by_addr.entry(at).or_insert_with(|| {
+        let next = by_text.len() as u32;
+        (t.clone(), *by_text.entry(format!("{t:?}")).or_insert(next))
+    });
+    format!("C{s:?}#{n}")
 }
 
 /// Gives the subexpressions occurring more than once in `conds` memo
 /// slots and flattens the rest; returns how many slots were used. Each
 /// program evaluates as before.
 pub fn share(conds: &mut [Node]) -> u32 {
-    let mut it = Interner::default();
+    share_with(conds, &mut Printed::default())
+}
+
+/// [`share`], with printed constants kept in `printed` for the next call.
+pub fn share_with(conds: &mut [Node], printed: &mut Printed) -> u32 {
+    let mut it = Interner {
+        printed: std::mem::take(printed),
+        ..Interner::default()
+    };
     let ids: Vec<Ids> = conds.iter().map(|c| it.intern(c)).collect();
     let mut slots = 0;
     for (c, k) in conds.iter_mut().zip(ids) {
         let n = std::mem::replace(c, Node::And(Vec::new()));
         *c = it.rebuild(n, k, &mut slots);
     }
+    *printed = it.printed;
     slots
 }
 

@@ -31,37 +31,28 @@ pub trait Fields {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Slot {
-    Na,
-    Text(u32, u32),
-}
-
-/// Field values of one event: one text buffer and a slot per field id.
-/// A slot counts only when its stamp equals the record's generation, so
-/// forgetting every value is one increment, not a pass over the slots.
-/// Stamp 0 is never a generation: new slots start unset.
+/// Values by index that are all forgotten at once: a value counts only
+/// while its stamp equals the current generation, so forgetting every value
+/// is one increment, not a pass over the slots. Stamp 0 is never a
+/// generation: new slots start unset.
 #[derive(Debug, Clone)]
-pub struct Record {
-    buf: String,
-    slots: Vec<(u32, Slot)>,
+struct Stamped<T> {
+    slots: Vec<(u32, T)>,
     gen: u32,
 }
 
-impl Default for Record {
-    fn default() -> Record {
-        Record {
-            buf: String::new(),
+impl<T: Copy + Default> Default for Stamped<T> {
+    fn default() -> Self {
+        Stamped {
             slots: Vec::new(),
             gen: 1,
         }
     }
 }
 
-impl Record {
-    /// Forgets every value; sized for `n` fields.
-    pub fn reset(&mut self, n: usize) {
-        self.buf.clear();
+impl<T: Copy + Default> Stamped<T> {
+    /// Forgets every value; room for `n`.
+    fn forget(&mut self, n: usize) {
         self.gen = self.gen.wrapping_add(1);
         if self.gen == 0 {
             // Stamps from 2^32 generations ago would look current.
@@ -69,17 +60,51 @@ impl Record {
             self.gen = 1;
         }
         if self.slots.len() < n {
-            self.slots.resize(n, (0, Slot::Na));
+            self.slots.resize(n, (0, T::default()));
         }
+    }
+
+    /// The value at `i`, if set since the last [`Stamped::forget`].
+    #[inline]
+    fn get(&self, i: usize) -> Option<T> {
+        match self.slots.get(i) {
+            Some(&(g, v)) if g == self.gen => Some(v),
+            _ => None,
+        }
+    }
+
+    fn set(&mut self, i: usize, v: T) {
+        if i >= self.slots.len() {
+            self.slots.resize(i + 1, (0, T::default()));
+        }
+        self.slots[i] = (self.gen, v);
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Slot {
+    #[default]
+    Na,
+    Text(u32, u32),
+}
+
+/// Field values of one event: one text buffer and a slot per field id.
+#[derive(Debug, Clone, Default)]
+pub struct Record {
+    buf: String,
+    slots: Stamped<Slot>,
+}
+
+impl Record {
+    /// Forgets every value; sized for `n` fields.
+    pub fn reset(&mut self, n: usize) {
+        self.buf.clear();
+        self.slots.forget(n);
     }
 
     /// Extracts field `id` from `ctx` unless already done.
     pub fn fill(&mut self, id: FieldId, table: &FieldTable, ctx: &Ctx<'_>) {
-        let i = id as usize;
-        if i >= self.slots.len() {
-            self.slots.resize(i + 1, (0, Slot::Na));
-        }
-        if self.slots[i].0 == self.gen {
+        if self.slots.get(id as usize).is_some() {
             return;
         }
         let start = self.buf.len();
@@ -88,13 +113,13 @@ impl Record {
         } else {
             Slot::Na
         };
-        self.slots[i] = (self.gen, slot);
+        self.slots.set(id as usize, slot);
     }
 
     /// The text of a filled field.
     pub fn get(&self, id: FieldId) -> Option<&str> {
         match self.slots.get(id as usize) {
-            Some(&(g, Slot::Text(a, b))) if g == self.gen => self.buf.get(a as usize..b as usize),
+            Some(Slot::Text(a, b)) => self.buf.get(a as usize..b as usize),
             _ => None,
         }
     }
@@ -133,37 +158,20 @@ impl Fields for Lazy<'_, '_> {
 
 /// Reusable buffers for transformers and field-to-field comparisons, and
 /// the results of shared subexpressions ([`Node::Memo`]) for the current
-/// event, valid while their stamp equals `gen`.
-#[derive(Debug)]
+/// event.
+#[derive(Debug, Default)]
 pub struct Scratch {
     a: String,
     b: String,
     lhs: String,
-    memo: Vec<(u32, bool)>,
-    gen: u32,
-}
-
-impl Default for Scratch {
-    fn default() -> Scratch {
-        Scratch {
-            a: String::new(),
-            b: String::new(),
-            lhs: String::new(),
-            memo: Vec::new(),
-            gen: 1,
-        }
-    }
+    memo: Stamped<bool>,
 }
 
 impl Scratch {
     /// Forgets the shared results: call before evaluating programs with
     /// [`Node::Memo`] nodes on a new event.
     pub fn next_event(&mut self) {
-        self.gen = self.gen.wrapping_add(1);
-        if self.gen == 0 {
-            self.memo.clear();
-            self.gen = 1;
-        }
+        self.memo.forget(0);
     }
 }
 
@@ -184,8 +192,8 @@ pub fn eval<F: Fields>(n: &Node, f: &mut F, s: &mut Scratch) -> bool {
 fn step<F: Fields>(n: &Node, f: &mut F, s: &mut Scratch) -> bool {
     match n {
         Node::Memo(i, c) => match s.memo.get(*i as usize) {
-            Some(&(g, b)) if g == s.gen => b,
-            _ => memo(*i as usize, c, f, s),
+            Some(b) => b,
+            None => memo(*i as usize, c, f, s),
         },
         Node::Cmp(src, t)
             if !src.multi && src.transforms.is_empty() && !matches!(t, Test::Field(..)) =>
@@ -204,10 +212,7 @@ fn step<F: Fields>(n: &Node, f: &mut F, s: &mut Scratch) -> bool {
 #[inline(never)]
 fn memo<F: Fields>(i: usize, c: &Node, f: &mut F, s: &mut Scratch) -> bool {
     let b = eval(c, f, s);
-    if i >= s.memo.len() {
-        s.memo.resize(i + 1, (0, false));
-    }
-    s.memo[i] = (s.gen, b);
+    s.memo.set(i, b);
     b
 }
 

@@ -179,10 +179,10 @@ impl Engine {
         // Events are numbered from 1.
         let evt_num = find("evt.num");
         let min = |f: FieldId| (Some(f) == evt_num).then_some(1);
-        let printed = std::cell::RefCell::new(crate::filter::share::Printed::default());
+        let mut printed = crate::filter::share::Printed::default();
         // Candidates for events whose evt.type is `name` and, when known,
         // whose evt.dir is `dir` and schema flags `flags`.
-        let index = |name: &'static str, dir: Option<&'static str>, flags: u32| {
+        let mut index = |name: &'static str, dir: Option<&'static str>, flags: u32| {
             let known = |f: FieldId| {
                 if Some(f) == evt_type {
                     Some(Some(name))
@@ -212,7 +212,7 @@ impl Engine {
                     }
                 }
             }
-            crate::filter::share::share_with(&mut c.conds, &mut printed.borrow_mut());
+            crate::filter::share::share_with(&mut c.conds, &mut printed);
             let mut seen = vec![false; table.len()];
             let mut add = |f: FieldId| {
                 if !std::mem::replace(&mut seen[f as usize], true) {

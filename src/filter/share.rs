@@ -36,12 +36,11 @@ pub struct Printed {
 }
 
 /// Interned subexpressions and how often each occurs.
-#[derive(Default)]
-struct Interner {
+struct Interner<'p> {
     ids: HashMap<Key, u32>,
     count: Vec<u32>,
     slot: Vec<Option<u32>>,
-    printed: Printed,
+    printed: &'p mut Printed,
 }
 
 /// The ids of a node and of its children, in the node's shape.
@@ -50,7 +49,7 @@ struct Ids {
     kids: Vec<Ids>,
 }
 
-impl Interner {
+impl Interner<'_> {
     /// The ids of `n` and its subexpressions, counting one occurrence of
     /// each.
     fn intern(&mut self, n: &Node) -> Ids {
@@ -74,7 +73,7 @@ impl Interner {
                 (Key::Not(kid.id), vec![kid])
             }
             Node::Exists(s) => (Key::Leaf(format!("E{s:?}")), Vec::new()),
-            Node::Cmp(s, t) => (Key::Leaf(leaf_key(s, t, &mut self.printed)), Vec::new()),
+            Node::Cmp(s, t) => (Key::Leaf(leaf_key(s, t, self.printed)), Vec::new()),
         };
         let next = self.count.len() as u32;
         let id = *self.ids.entry(key).or_insert(next);
@@ -166,8 +165,10 @@ pub fn share(conds: &mut [Node]) -> u32 {
 /// [`share`], with printed constants kept in `printed` for the next call.
 pub fn share_with(conds: &mut [Node], printed: &mut Printed) -> u32 {
     let mut it = Interner {
-        printed: std::mem::take(printed),
-        ..Interner::default()
+        ids: HashMap::default(),
+        count: Vec::new(),
+        slot: Vec::new(),
+        printed,
     };
     let ids: Vec<Ids> = conds.iter().map(|c| it.intern(c)).collect();
     let mut slots = 0;
@@ -175,7 +176,6 @@ pub fn share_with(conds: &mut [Node], printed: &mut Printed) -> u32 {
         let n = std::mem::replace(c, Node::And(Vec::new()));
         *c = it.rebuild(n, k, &mut slots);
     }
-    *printed = it.printed;
     slots
 }
 

@@ -147,9 +147,6 @@ fn open_param(c: &Ctx<'_>, name: &str) -> Option<i64> {
     if c.evt.is_enter() || !is_open_exit(c.evt.name(), false) {
         return None;
     }
-    if name == "flags" && c.evt.event_type() == id::SYSCALL_CREAT_X {
-        return Some(PPM_O_WRONLY | PPM_O_CREAT);
-    }
     c.evt
         .param_by_name(name)
         .and_then(crate::event::params::int)
@@ -161,8 +158,12 @@ fn open_param(c: &Ctx<'_>, name: &str) -> Option<i64> {
         })
 }
 
-/// The open flags of an open-family exit event.
+/// The open flags of an open-family exit event (creat has none: it opens
+/// for writing and creates).
 fn open_flags(c: &Ctx<'_>) -> Option<i64> {
+    if c.evt.event_type() == id::SYSCALL_CREAT_X {
+        return Some(PPM_O_WRONLY | PPM_O_CREAT);
+    }
     open_param(c, "flags")
 }
 

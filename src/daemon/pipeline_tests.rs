@@ -57,6 +57,21 @@ fn quiet() -> ErrorHook {
     Arc::new(|_, _| {})
 }
 
+/// The shared reference capture `name`, or None (and a note) when missing.
+fn shared_trace(name: &str) -> Option<std::path::PathBuf> {
+    let trace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/traces")
+        .join(name);
+    if !trace.exists() {
+        eprintln!(
+            "skipped: {} (shared reference capture) is missing",
+            trace.display()
+        );
+        return None;
+    }
+    Some(trace)
+}
+
 /// Runs `ev` over `trace` with a file output passing `min` and above;
 /// returns the outcome, the lines written and the shared state.
 fn run_to_file(
@@ -105,15 +120,9 @@ fn run_to_file(
 
 #[test]
 fn an_evaluator_sees_every_event_and_its_alerts_reach_the_outputs() {
-    let trace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/traces/bencer__example0_nginx.scap");
-    if !trace.exists() {
-        eprintln!(
-            "skipped: {} (shared reference capture) is missing",
-            trace.display()
-        );
+    let Some(trace) = shared_trace("bencer__example0_nginx.scap") else {
         return;
-    }
+    };
     // Notice passes a Notice threshold.
     let ev = Box::new(EveryEvent { seen: 0 });
     let (outcome, lines, sh) = run_to_file(&trace, ev, Priority::Notice, "every");
@@ -196,15 +205,9 @@ fn alerts_with_workers(trace: &std::path::Path, workers: usize) -> Vec<String> {
 
 #[test]
 fn rule_workers_raise_the_same_alerts_in_the_same_order() {
-    let trace = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/traces/sysdig-inspect__502Error.scap");
-    if !trace.exists() {
-        eprintln!(
-            "skipped: {} (shared reference capture) is missing",
-            trace.display()
-        );
+    let Some(trace) = shared_trace("sysdig-inspect__502Error.scap") else {
         return;
-    }
+    };
     let one = alerts_with_workers(&trace, 1);
     assert!(one.len() > 100, "{} alerts", one.len());
     assert!(one.iter().any(|l| l.contains("Warning")), "no socket alert");

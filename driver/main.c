@@ -48,7 +48,8 @@ static struct sk_session *sk_session_alloc(u64 bytes)
 	s->ring_bytes = bytes;
 	s->snaplen = SK_DEFAULT_SNAPLEN;
 	s->sources = SAKER_SRC_PROCEXIT;
-	bitmap_fill(s->interest, SAKER_SYSCALL_MAX);
+	bitmap_fill(s->enter, SAKER_SYSCALL_MAX);
+	bitmap_fill(s->exit, SAKER_SYSCALL_MAX);
 	s->rings = kcalloc(s->nr_rings, sizeof(*s->rings), GFP_KERNEL);
 	if (!s->rings)
 		goto out_free_session;
@@ -124,8 +125,10 @@ static long sk_set_interest(struct sk_session *s, void __user *arg)
 		return -EFAULT;
 	if (in.sources & ~SAKER_SRC_PROCEXIT)
 		return -EINVAL;
-	for (i = 0; i < SAKER_SYSCALL_MAX; i++)
-		assign_bit(i, s->interest, in.syscalls[i / 64] & (1ULL << (i % 64)));
+	for (i = 0; i < SAKER_SYSCALL_MAX; i++) {
+		assign_bit(i, s->enter, in.enter[i / 64] & (1ULL << (i % 64)));
+		assign_bit(i, s->exit, in.exit[i / 64] & (1ULL << (i % 64)));
+	}
 	WRITE_ONCE(s->sources, in.sources);
 	return 0;
 }

@@ -39,25 +39,32 @@ int sk_probes_init(void)
 	return 0;
 }
 
-/* Whether syscall nr of the current task is to be captured. */
-static __always_inline bool sk_wanted(struct sk_session *s, long nr)
+/*
+ * Whether the current task's syscall nr is to be captured in the direction
+ * whose interest bitmap is given.
+ */
+static __always_inline bool sk_wanted(struct sk_session *s,
+				      const unsigned long *interest, long nr)
 {
 	return READ_ONCE(s->enabled) && nr >= 0 && nr < SAKER_SYSCALL_MAX &&
-	       test_bit(nr, s->interest) && !in_compat_syscall();
+	       test_bit(nr, interest) && !in_compat_syscall();
 }
 
 static void sk_probe_sys_enter(void *data, struct pt_regs *regs, long id)
 {
-	if (sk_wanted(data, id))
-		sk_syscall_event(data, regs, id, 0, false);
+	struct sk_session *s = data;
+
+	if (sk_wanted(s, s->enter, id))
+		sk_syscall_event(s, regs, id, 0, false);
 }
 
 static void sk_probe_sys_exit(void *data, struct pt_regs *regs, long ret)
 {
+	struct sk_session *s = data;
 	long nr = syscall_get_nr(current, regs);
 
-	if (sk_wanted(data, nr))
-		sk_syscall_event(data, regs, nr, ret, true);
+	if (sk_wanted(s, s->exit, nr))
+		sk_syscall_event(s, regs, nr, ret, true);
 }
 
 static void sk_probe_proc_exit(void *data, struct task_struct *p)

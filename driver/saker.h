@@ -121,7 +121,9 @@ struct sk_session {
 	bool probes_on;
 	u32 snaplen;
 	u64 sources;
-	unsigned long interest[BITS_TO_LONGS(SAKER_SYSCALL_MAX)];
+	/* Syscalls whose enter (exit) event is captured. */
+	unsigned long enter[BITS_TO_LONGS(SAKER_SYSCALL_MAX)];
+	unsigned long exit[BITS_TO_LONGS(SAKER_SYSCALL_MAX)];
 };
 
 /* ring.c */

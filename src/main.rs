@@ -414,7 +414,8 @@ fn capture(args: &CaptureArgs) -> anyhow::Result<()> {
                 unmatched.join(", ")
             );
         }
-        chosen.union(&Interest::state_tracking(&map))
+        // A capture file has both events of each call, as sysdig expects.
+        chosen.union(&Interest::state_tracking(&map)).paired()
     };
     session.set_interest(&interest)?;
     session.set_snaplen(args.snaplen)?;

@@ -9,6 +9,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::capture::Reader;
+use crate::engine::{Engine, Options as EngineOptions};
+use crate::event::table::EVENT_MAX;
 use crate::event::view::EventView;
 use crate::filter::evttype::EvtTypes;
 use crate::ring::capture_loop::REORDER_WINDOW;
@@ -37,11 +39,21 @@ pub enum SourceSpec {
 pub enum Wanted {
     /// Some rule is not bounded by event types: everything.
     All,
-    /// These event type names.
-    Names(BTreeSet<String>),
+    /// These event type names. Of the enter and exit events of their
+    /// syscalls, the rules are tested only on those in `tested` (event
+    /// ids; `None`: on all of them).
+    Names {
+        /// Event type and syscall names.
+        names: BTreeSet<String>,
+        /// Event ids some rule is tested on, when known.
+        tested: Option<BTreeSet<u16>>,
+    },
 }
 
-/// What the enabled syscall rules of `rules` need.
+/// What the enabled syscall rules of `rules` need. The rules are compiled
+/// as the evaluator compiles them to learn which events they are tested on:
+/// a rule on `open` that reads the path and the result is never tested on
+/// open's enter event, so the module need not capture it.
 pub fn wanted_by(rules: &Loaded) -> Wanted {
     let mut names = BTreeSet::new();
     for r in rules
@@ -54,7 +66,10 @@ pub fn wanted_by(rules: &Loaded) -> Wanted {
             EvtTypes::AllExcept(_) => return Wanted::All,
         }
     }
-    Wanted::Names(names)
+    let tested = Engine::new(&rules.rules, EngineOptions::default())
+        .ok()
+        .map(|e| (0..EVENT_MAX).filter(|&t| e.tests_event(t)).collect());
+    Wanted::Names { names, tested }
 }
 
 /// What one poll found.
@@ -161,10 +176,13 @@ impl Source {
         let map = session.syscall_map().map_err(|e| e.to_string())?;
         let (interest, unmatched) = match wanted {
             Wanted::All => (Interest::all(), Vec::new()),
-            Wanted::Names(n) => {
-                let names: Vec<&str> = n.iter().map(String::as_str).collect();
-                let (i, unmatched) =
+            Wanted::Names { names, tested } => {
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                let (mut i, unmatched) =
                     Interest::from_names(&names, &map).map_err(|e| e.to_string())?;
+                if let Some(t) = tested {
+                    i = i.keep_events(&map, |e| t.contains(&e));
+                }
                 (i.union(&Interest::state_tracking(&map)), unmatched)
             }
         };
@@ -260,15 +278,50 @@ mod tests {
 
     #[test]
     fn rules_name_the_event_types_they_need() {
+        use crate::event::table::id;
+        let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<BTreeSet<_>>();
+        let tested = |t: &[u16]| Some(t.iter().copied().collect::<BTreeSet<_>>());
         let cases: &[(&str, Wanted)] = &[
+            // fd.name has no value on open's enter event (the descriptor
+            // does not exist yet): that rule is tested on the exits only;
+            // the other rule on both events of its types.
             (
                 "- rule: a\n  desc: d\n  condition: evt.type = open and fd.name = /x\n  output: o\n  priority: INFO\n\
                  - rule: b\n  desc: d\n  condition: evt.type in (execve, connect)\n  output: o\n  priority: INFO\n",
-                Wanted::Names(["connect", "execve", "open"].iter().map(|s| s.to_string()).collect()),
+                Wanted::Names {
+                    names: names(&["connect", "execve", "open"]),
+                    // (a generic event may stand for these syscalls)
+                    tested: tested(&[
+                        id::GENERIC_E,
+                        id::GENERIC_X,
+                        id::SYSCALL_OPEN_X,
+                        id::SOCKET_CONNECT_E,
+                        id::SOCKET_CONNECT_X,
+                        id::SYSCALL_EXECVE_8_E,
+                        id::SYSCALL_EXECVE_8_X,
+                        id::SYSCALL_EXECVE_13_E,
+                        id::SYSCALL_EXECVE_13_X,
+                        id::SYSCALL_EXECVE_14_E,
+                        id::SYSCALL_EXECVE_14_X,
+                        id::SYSCALL_EXECVE_15_E,
+                        id::SYSCALL_EXECVE_15_X,
+                        id::SYSCALL_EXECVE_16_E,
+                        id::SYSCALL_EXECVE_16_X,
+                        id::SYSCALL_EXECVE_17_E,
+                        id::SYSCALL_EXECVE_17_X,
+                        id::SYSCALL_EXECVE_18_E,
+                        id::SYSCALL_EXECVE_18_X,
+                        id::SYSCALL_EXECVE_19_E,
+                        id::SYSCALL_EXECVE_19_X,
+                    ]),
+                },
             ),
             (
                 "- rule: a\n  desc: d\n  condition: evt.type = open\n  output: o\n  priority: INFO\n  enabled: false\n",
-                Wanted::Names(BTreeSet::new()),
+                Wanted::Names {
+                    names: BTreeSet::new(),
+                    tested: tested(&[]),
+                },
             ),
             (
                 "- rule: a\n  desc: d\n  condition: proc.name = cat\n  output: o\n  priority: INFO\n",

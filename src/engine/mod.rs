@@ -289,6 +289,26 @@ impl Engine {
         &self.opts
     }
 
+    /// Whether some rule is tested on events of type `ty` (a generic event
+    /// counts when a rule is tested on any syscall it stands for).
+    pub fn tests_event(&self, ty: u16) -> bool {
+        if !self.opts.all_events
+            && crate::event::schema::info(ty).is_some_and(|i| i.flags & EF_DROP_SIMPLE_CONS != 0)
+        {
+            return false;
+        }
+        if ty == id::GENERIC_E || ty == id::GENERIC_X {
+            return !self.unknown.rules.is_empty()
+                || self.by_syscall.iter().any(|c| !c.rules.is_empty());
+        }
+        !self
+            .by_type
+            .get(ty as usize)
+            .unwrap_or(&self.unknown)
+            .rules
+            .is_empty()
+    }
+
     /// The rules `e` is tested against (none for events skipped without
     /// `-A`).
     pub fn candidates(&self, e: &EventView<'_>) -> &Arc<Candidates> {

@@ -1,13 +1,14 @@
 //! The interest set: which native syscalls (and non-syscall sources) the
-//! module captures, built from event type names or syscall names through the
-//! module's syscall map (native number → enter/exit event ids).
+//! module captures, each syscall's enter and exit event apart, built from
+//! event type names or syscall names through the module's syscall map
+//! (native number → enter/exit event ids).
 
 use std::collections::HashSet;
 
 use super::{syscall_names, Error, ErrorKind, Result};
 use crate::abi;
 use crate::event::schema::{self, EF_UNUSED};
-use crate::event::table::EVENTS;
+use crate::event::table::{id, EVENTS};
 
 /// Event types the state tracker needs whatever the rules ask for: process
 /// lifecycle, file descriptor creation and destruction, identity changes.
@@ -63,6 +64,17 @@ pub const STATE_EVENTS: &[&str] = &[
     "setrlimit",
 ];
 
+/// State events of which the state tracker reads the exit event alone: the
+/// open family's exit events carry every parameter of their enter events
+/// (when the exit event has the path, see [`Interest::state_tracking`]).
+pub const STATE_EXIT_ONLY: &[&str] = &["open", "openat", "openat2", "creat"];
+
+/// State events of which the state tracker reads the enter event alone:
+/// close releases its descriptor whatever it returns (on Linux also when it
+/// fails with EINTR or EIO; with EBADF there was none), so the enter event,
+/// which names the descriptor, says all (see `State::update`).
+pub const STATE_ENTER_ONLY: &[&str] = &["close"];
+
 /// Name of the non-syscall source of process exits.
 const PROCEXIT: &str = "procexit";
 
@@ -87,19 +99,38 @@ fn event_name(id: u16) -> Option<&'static str> {
         .map(|i| i.name)
 }
 
+/// Whether event `id` has a parameter called `name`.
+fn has_param(id: u16, name: &str) -> bool {
+    schema::info(id).is_some_and(|i| i.params.iter().any(|p| p.name == name))
+}
+
+/// Sets or clears bit `nr` of a bitmap.
+fn assign(words: &mut [u64], nr: usize, on: bool) {
+    if on {
+        words[nr / 64] |= 1 << (nr % 64);
+    } else {
+        words[nr / 64] &= !(1 << (nr % 64));
+    }
+}
+
+fn bit(words: &[u64], nr: usize) -> bool {
+    words[nr / 64] & (1 << (nr % 64)) != 0
+}
+
 impl Interest {
-    /// Every syscall and every source.
+    /// Both events of every syscall and every source.
     pub fn all() -> Interest {
         let mut i = Interest::default();
-        i.abi.syscalls = [u64::MAX; abi::SAKER_SYSCALL_WORDS as usize];
+        i.abi.enter = [u64::MAX; abi::SAKER_SYSCALL_WORDS as usize];
+        i.abi.exit = [u64::MAX; abi::SAKER_SYSCALL_WORDS as usize];
         i.abi.sources = abi::SAKER_SRC_PROCEXIT as u64;
         i
     }
 
     /// The syscalls producing any of `names` (event types such as `open` or
     /// `execve`, or native syscall names such as `accept4`), resolved through
-    /// `map`. Returns the set and the known names that no syscall produces on
-    /// this module; unknown names are an error.
+    /// `map`, both events of each. Returns the set and the known names that
+    /// no syscall produces on this module; unknown names are an error.
     pub fn from_names<S: AsRef<str>>(
         names: &[S],
         map: &abi::saker_syscall_map,
@@ -147,36 +178,96 @@ impl Interest {
         Ok((i, unmatched))
     }
 
-    /// The state-tracking set ([`STATE_EVENTS`]) resolved through `map`.
+    /// The state-tracking set ([`STATE_EVENTS`]) resolved through `map`:
+    /// both events of each syscall, except the enter events of
+    /// [`STATE_EXIT_ONLY`] (when the module's exit event carries the path)
+    /// and the exit events of [`STATE_ENTER_ONLY`].
     pub fn state_tracking(map: &abi::saker_syscall_map) -> Interest {
         // Every STATE_EVENTS name is a schema event or a syscall name (see
         // the tests), so resolution cannot fail; fall back to everything if
         // it somehow did.
-        Interest::from_names(STATE_EVENTS, map)
-            .map(|(i, _)| i)
-            .unwrap_or_else(|_| Interest::all())
+        let Ok((mut i, _)) = Interest::from_names(STATE_EVENTS, map) else {
+            return Interest::all();
+        };
+        for nr in 0..abi::SAKER_SYSCALL_MAX as usize {
+            let (enter, exit) = (map.enter_event[nr], map.exit_event[nr]);
+            if event_name(exit).is_some_and(|n| STATE_EXIT_ONLY.contains(&n))
+                && has_param(exit, "name")
+            {
+                assign(&mut i.abi.enter, nr, false);
+            }
+            if event_name(enter).is_some_and(|n| STATE_ENTER_ONLY.contains(&n)) {
+                assign(&mut i.abi.exit, nr, false);
+            }
+        }
+        i
+    }
+
+    /// This set with, of each syscall that has its own events (not the
+    /// generic ones), only the events `tested` keeps: what rules need of a
+    /// syscall whose other event they never test.
+    pub fn keep_events(
+        mut self,
+        map: &abi::saker_syscall_map,
+        tested: impl Fn(u16) -> bool,
+    ) -> Interest {
+        for nr in 0..abi::SAKER_SYSCALL_MAX as usize {
+            let (enter, exit) = (map.enter_event[nr], map.exit_event[nr]);
+            if enter == id::GENERIC_E || exit == id::GENERIC_X {
+                continue;
+            }
+            if !tested(enter) {
+                assign(&mut self.abi.enter, nr, false);
+            }
+            if !tested(exit) {
+                assign(&mut self.abi.exit, nr, false);
+            }
+        }
+        self
+    }
+
+    /// This set with both events of each syscall of which it has one: for
+    /// capture files, which sysdig reads with each call's two events.
+    pub fn paired(mut self) -> Interest {
+        for (a, b) in self.abi.enter.iter_mut().zip(self.abi.exit.iter_mut()) {
+            *a |= *b;
+            *b = *a;
+        }
+        self
     }
 
     /// This set plus `other`.
     pub fn union(mut self, other: &Interest) -> Interest {
-        for (a, b) in self.abi.syscalls.iter_mut().zip(other.abi.syscalls) {
+        let pairs = self.abi.enter.iter_mut().zip(other.abi.enter);
+        for (a, b) in pairs.chain(self.abi.exit.iter_mut().zip(other.abi.exit)) {
             *a |= b;
         }
         self.abi.sources |= other.abi.sources;
         self
     }
 
-    /// Adds native syscall `nr` (ignored past `SAKER_SYSCALL_MAX`).
+    /// Adds both events of native syscall `nr` (ignored past
+    /// `SAKER_SYSCALL_MAX`).
     pub fn add_syscall(&mut self, nr: u16) {
         if (nr as u32) < abi::SAKER_SYSCALL_MAX {
-            self.abi.syscalls[nr as usize / 64] |= 1 << (nr % 64);
+            assign(&mut self.abi.enter, nr as usize, true);
+            assign(&mut self.abi.exit, nr as usize, true);
         }
     }
 
-    /// Whether native syscall `nr` is captured.
+    /// Whether native syscall `nr`'s enter event is captured.
+    pub fn has_enter(&self, nr: u16) -> bool {
+        (nr as u32) < abi::SAKER_SYSCALL_MAX && bit(&self.abi.enter, nr as usize)
+    }
+
+    /// Whether native syscall `nr`'s exit event is captured.
+    pub fn has_exit(&self, nr: u16) -> bool {
+        (nr as u32) < abi::SAKER_SYSCALL_MAX && bit(&self.abi.exit, nr as usize)
+    }
+
+    /// Whether either event of native syscall `nr` is captured.
     pub fn has_syscall(&self, nr: u16) -> bool {
-        (nr as u32) < abi::SAKER_SYSCALL_MAX
-            && self.abi.syscalls[nr as usize / 64] & (1 << (nr % 64)) != 0
+        self.has_enter(nr) || self.has_exit(nr)
     }
 
     /// Whether process exits are captured.
@@ -184,9 +275,17 @@ impl Interest {
         self.abi.sources & abi::SAKER_SRC_PROCEXIT as u64 != 0
     }
 
-    /// Number of native syscalls captured.
+    /// Number of native syscalls of which some event is captured.
     pub fn syscall_count(&self) -> u32 {
-        self.abi.syscalls.iter().map(|w| w.count_ones()).sum()
+        let words = self.abi.enter.iter().zip(self.abi.exit);
+        words.map(|(a, b)| (a | b).count_ones()).sum()
+    }
+
+    /// Number of events captured: each syscall's enter and exit events
+    /// counted apart.
+    pub fn event_count(&self) -> u32 {
+        let words = self.abi.enter.iter().chain(&self.abi.exit);
+        words.map(|w| w.count_ones()).sum()
     }
 
     /// The set as the module takes it.
@@ -198,7 +297,6 @@ impl Interest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::event::table::id;
 
     /// A map like the module's for a few x86_64 syscalls; the rest generic.
     fn map() -> Box<abi::saker_syscall_map> {
@@ -265,17 +363,60 @@ mod tests {
         for nr in [2, 3, 32, 33, 42, 59, 257, 288, 56, 57, 58, 435] {
             assert!(s.has_syscall(nr), "nr {nr}");
         }
+        // open and openat exits carry the path: their enter events are
+        // not read; close's enter event says all.
+        for (nr, enter, exit) in [
+            (2, false, true),
+            (257, false, true),
+            (3, true, false),
+            (59, true, true),
+            (42, true, true),
+            (32, true, true),
+            (56, true, true),
+        ] {
+            assert_eq!((s.has_enter(nr), s.has_exit(nr)), (enter, exit), "nr {nr}");
+        }
         assert!(!s.has_syscall(0), "read is not state");
         let (only_read, _) = Interest::from_names(&["read"], &map()).unwrap();
         let u = only_read.union(&s);
         assert!(u.has_syscall(0) && u.has_syscall(59) && u.has_procexit());
         assert_eq!(u.syscall_count(), s.syscall_count() + 1);
+        assert_eq!(u.event_count(), s.event_count() + 2);
+        let p = s.paired();
+        assert!(p.has_enter(257) && p.has_exit(257) && p.has_exit(3));
+        assert_eq!(p.event_count(), 2 * s.syscall_count());
+    }
+
+    #[test]
+    fn an_open_exit_without_the_path_keeps_its_enter_event() {
+        // A module emitting the first openat layout (fd only on exit).
+        let mut m = map();
+        m.enter_event[257] = id::SYSCALL_OPENAT_E;
+        m.exit_event[257] = id::SYSCALL_OPENAT_X;
+        let s = Interest::state_tracking(&m);
+        assert!(s.has_enter(257) && s.has_exit(257));
+    }
+
+    #[test]
+    fn keep_events_drops_untested_directions_of_own_events_only() {
+        let m = map();
+        let (i, _) = Interest::from_names(&["openat", "getppid", "execve"], &m).unwrap();
+        let tested = [id::SYSCALL_OPENAT_2_X, id::SYSCALL_EXECVE_19_X];
+        let k = i.keep_events(&m, |e| tested.contains(&e));
+        assert!(!k.has_enter(257) && k.has_exit(257));
+        assert!(!k.has_enter(59) && k.has_exit(59));
+        // getppid (110) has only the generic events: both stay.
+        assert!(k.has_enter(110) && k.has_exit(110));
+        assert_eq!(k.event_count(), 4);
+        let none = i.keep_events(&m, |_| false);
+        assert_eq!(none.syscall_count(), 1);
     }
 
     #[test]
     fn all_covers_every_number() {
         let a = Interest::all();
         assert_eq!(a.syscall_count(), abi::SAKER_SYSCALL_MAX);
+        assert_eq!(a.event_count(), 2 * abi::SAKER_SYSCALL_MAX);
         assert!(a.has_procexit());
         assert!(!a.has_syscall(abi::SAKER_SYSCALL_MAX as u16));
     }

@@ -192,9 +192,9 @@ mod tests {
             "cpu 3, ring position 4096: corrupt ring: bad"
         );
         let e = Error::new(ErrorKind::AbiVersion {
-            found: 2,
-            expected: 1,
+            found: 1,
+            expected: 2,
         });
-        assert!(e.to_string().contains("ABI version 2"));
+        assert!(e.to_string().contains("ABI version 1"));
     }
 }

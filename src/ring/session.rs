@@ -212,7 +212,7 @@ mod tests {
     fn info_is_checked_before_mapping() {
         type Tweak = fn(&mut abi::saker_info);
         let cases: &[(Tweak, &str)] = &[
-            (|i| i.abi_version = 2, "ABI version 2"),
+            (|i| i.abi_version = 3, "ABI version 3"),
             (|i| i.nr_cpus = 0, "nr_cpus 0"),
             (|i| i.ring_bytes = 12288, "ring_bytes 12288"),
             (|i| i.page_size = 100, "page_size 100"),
@@ -235,7 +235,7 @@ mod tests {
         i.add_syscall(59);
         s.set_interest(&i).unwrap();
         let got = s.device().interest.get().unwrap();
-        assert_eq!(got.syscalls[0], 1 << 59);
+        assert_eq!((got.enter[0], got.exit[0]), (1 << 59, 1 << 59));
         s.enable().unwrap();
         assert!(s.device().enabled.get());
         s.disable().unwrap();

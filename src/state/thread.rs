@@ -104,6 +104,9 @@ pub struct Hot {
     /// Bytes of the thread's last enter event (exit events take their fd and
     /// path from it).
     pub last_enter: Vec<u8>,
+    /// The descriptor of a close enter event whose exit event has not come
+    /// yet, with the `named_ts` of its entry at that time.
+    pub pending_close: Option<(i64, u64)>,
 }
 
 impl Hot {

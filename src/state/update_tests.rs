@@ -297,3 +297,69 @@ fn paths_resolve_and_normalize() {
         assert_eq!(resolve_path(dir, path), want, "{dir} + {path}");
     }
 }
+
+/// Applies an event with timestamp `ts`.
+fn apply_at(st: &mut State, ts: u64, tid: u64, ty: u16, params: &[Vec<u8>]) -> Option<i64> {
+    let refs: Vec<&[u8]> = params.iter().map(Vec::as_slice).collect();
+    let bytes = build(ts, tid, ty, &refs);
+    st.update(&EventView::new(&bytes, 0, 0).unwrap()).fd
+}
+
+#[test]
+fn a_close_without_its_exit_event() {
+    // Two threads of one process (the interest set of the service takes
+    // openat's exit event and close's enter event alone).
+    let meta = Metadata {
+        threads: [(100, "main"), (101, "worker")]
+            .map(|(tid, comm)| ThreadInfo {
+                tid,
+                pid: 100,
+                ptid: 1,
+                comm: comm.into(),
+                cwd: "/".into(),
+                ..Default::default()
+            })
+            .to_vec(),
+        ..Default::default()
+    };
+    let mut st = State::from_metadata(&meta);
+    let open = |fd: i64, name: &str| vec![i64b(fd), i64b(-100), s(name), u32b(1), u32b(0), u32b(0)];
+    apply_at(&mut st, 10, 100, id::SYSCALL_OPENAT_2_X, &open(3, "/a"));
+    apply_at(&mut st, 11, 100, id::SYSCALL_OPENAT_2_X, &open(4, "/b"));
+
+    // The close enter event still sees the descriptor; the thread's next
+    // system call removes it.
+    let fd = apply_at(&mut st, 12, 100, id::SYSCALL_CLOSE_E, &[i64b(3)]);
+    assert_eq!(fd, Some(3));
+    assert_eq!(name_of(&st, 100, 3).as_deref(), Some("/a"));
+    apply_at(&mut st, 13, 101, id::SYSCALL_OPENAT_2_X, &open(5, "/c"));
+    assert!(st.fd(100, 3).is_some(), "another thread's event leaves it");
+    apply_at(&mut st, 14, 100, id::SYSCALL_OPENAT_2_X, &open(6, "/d"));
+    assert!(st.fd(100, 3).is_none());
+
+    // A descriptor another thread opened under the number meanwhile stays.
+    apply_at(&mut st, 15, 100, id::SYSCALL_CLOSE_E, &[i64b(4)]);
+    apply_at(&mut st, 16, 101, id::SYSCALL_OPENAT_2_X, &open(4, "/e"));
+    apply_at(&mut st, 17, 100, id::SYSCALL_OPENAT_2_X, &open(7, "/f"));
+    assert_eq!(name_of(&st, 100, 4).as_deref(), Some("/e"));
+
+    // With its exit event, a close is as before: the descriptor stays for
+    // the exit and goes after it on success; a failed close leaves it.
+    apply_at(&mut st, 18, 100, id::SYSCALL_CLOSE_E, &[i64b(5)]);
+    assert_eq!(
+        apply_at(&mut st, 19, 100, id::SYSCALL_CLOSE_X, &[i64b(-4)]),
+        Some(5)
+    );
+    apply_at(&mut st, 20, 100, id::SYSCALL_OPENAT_2_X, &open(8, "/g"));
+    assert_eq!(name_of(&st, 100, 5).as_deref(), Some("/c"));
+    apply_at(&mut st, 21, 100, id::SYSCALL_CLOSE_E, &[i64b(6)]);
+    apply_at(&mut st, 22, 100, id::SYSCALL_CLOSE_X, &[i64b(0)]);
+    assert_eq!(name_of(&st, 100, 6).as_deref(), Some("/d"));
+    apply_at(&mut st, 23, 100, id::SYSCALL_OPENAT_2_X, &open(9, "/h"));
+    assert!(st.fd(100, 6).is_none());
+
+    // A context switch is no system call of the thread: the close waits.
+    apply_at(&mut st, 24, 100, id::SYSCALL_CLOSE_E, &[i64b(7)]);
+    apply_at(&mut st, 25, 100, id::SCHEDSWITCH_6_E, &[i64b(0)]);
+    assert!(st.fd(100, 7).is_some());
+}

@@ -10,8 +10,8 @@
  *   /dev/saker, one consumer at a time (a second open gets -EBUSY). Rings for
  *   every CPU index below saker_info.nr_cpus are allocated at open and freed at
  *   the last close/munmap. Capture starts disabled; SAKER_IOC_ENABLE starts it.
- *   At open every syscall and SAKER_SRC_PROCEXIT are of interest (until
- *   SAKER_IOC_SET_INTEREST) and the snaplen is 80 bytes.
+ *   At open both events of every syscall and SAKER_SRC_PROCEXIT are of
+ *   interest (until SAKER_IOC_SET_INTEREST) and the snaplen is 80 bytes.
  *
  * Mappings (per CPU, offsets from SAKER_MMAP_OFFSET(cpu, kind))
  *   SAKER_MMAP_CONSUMER: one page, PROT_READ|PROT_WRITE. Starts with
@@ -58,7 +58,7 @@
 
 #include "saker_events.h"
 
-#define SAKER_ABI_VERSION 1
+#define SAKER_ABI_VERSION 2
 
 #define SAKER_DEVICE_NAME "saker"
 
@@ -76,7 +76,7 @@
 #define SAKER_MMAP_OFFSET(cpu, kind) \
 	(((__u64)(cpu) << 40) | ((__u64)(kind) << 32))
 
-/* Bitmap of native syscall numbers for the interest set. */
+/* Bitmaps of native syscall numbers for the interest set. */
 #define SAKER_SYSCALL_MAX 512
 #define SAKER_SYSCALL_WORDS (SAKER_SYSCALL_MAX / 64)
 
@@ -131,9 +131,14 @@ struct saker_info {
 	__u64 cpus_online;	/* bitmap of online CPUs below 64 (informative) */
 };
 
-/* SAKER_IOC_SET_INTEREST */
+/*
+ * SAKER_IOC_SET_INTEREST. The two events of a syscall are chosen apart: a
+ * consumer that reads all it needs from the exit event (open, openat) or
+ * from the enter event (close) asks for that one alone.
+ */
 struct saker_interest {
-	__u64 syscalls[SAKER_SYSCALL_WORDS];	/* bit n: capture syscall n */
+	__u64 enter[SAKER_SYSCALL_WORDS];	/* bit n: syscall n's enter event */
+	__u64 exit[SAKER_SYSCALL_WORDS];	/* bit n: syscall n's exit event */
 	__u64 sources;				/* SAKER_SRC_* */
 };
 

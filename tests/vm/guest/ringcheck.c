@@ -17,7 +17,8 @@
  * the module must only count drops (the dmesg checks catch anything else).
  *
  * With -i NR,NR,... only those native syscalls are of interest (no procexit):
- * any record of another event type is a violation.
+ * any record of another event type is a violation. NR> takes only the enter
+ * event of syscall NR, NR< only its exit event.
  *
  * With -F N it calls open() N times on an unmapped address once capture is
  * on: the fault counter must count at least the 2N faulted events (openat
@@ -306,21 +307,31 @@ static int busy_test(void)
 
 static struct saker_syscall_map map;
 
-/* SET_INTEREST to the comma-separated syscall numbers in list. */
+/*
+ * SET_INTEREST to the comma-separated syscall numbers in list, each
+ * optionally followed by > (enter event only) or < (exit event only).
+ */
 static int set_interest(int fd, char *list)
 {
 	struct saker_interest in;
-	char *tok;
+	char *tok, *end;
 
 	memset(&in, 0, sizeof(in));
 	for (tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
-		unsigned int nr = atoi(tok);
+		unsigned long nr = strtoul(tok, &end, 10);
+		uint64_t bit = 1ULL << (nr % 64);
 
-		if (nr >= SAKER_SYSCALL_MAX)
+		if (end == tok || nr >= SAKER_SYSCALL_MAX ||
+		    (*end && strcmp(end, ">") && strcmp(end, "<")))
 			return 1;
-		in.syscalls[nr / 64] |= 1ULL << (nr % 64);
-		allowed[map.enter_event[nr]] = 1;
-		allowed[map.exit_event[nr]] = 1;
+		if (*end != '<') {
+			in.enter[nr / 64] |= bit;
+			allowed[map.enter_event[nr]] = 1;
+		}
+		if (*end != '>') {
+			in.exit[nr / 64] |= bit;
+			allowed[map.exit_event[nr]] = 1;
+		}
 	}
 	restrict_types = 1;
 	if (ioctl(fd, SAKER_IOC_SET_INTEREST, &in)) {

@@ -210,7 +210,7 @@ void sk_put_str(struct sk_record *r, const char *s)
  * Copy a NUL-terminated user string of at most count bytes without faulting
  * (a string ending before an unmapped page is read). Returns its length
  * without the NUL (count if none was found within count bytes), or -EFAULT
- * after marking the record.
+ * (sk_strncpy_user: after marking the record).
  *
  * strncpy_from_user() without the hardened-usercopy object check of the
  * destination (as sk_copy_user; in the ring, it would search the vmap areas
@@ -218,8 +218,7 @@ void sk_put_str(struct sk_record *r, const char *s)
  * rest, and the words after a fault (a word crossing into an unmapped page
  * past the NUL), a byte at a time. Nothing is written past dst + count.
  */
-long sk_strncpy_user(struct sk_record *r, u8 *dst, unsigned long src,
-		     long count)
+static long __sk_strncpy_user(u8 *dst, unsigned long src, long count)
 {
 	const struct word_at_a_time zc = WORD_AT_A_TIME_CONSTANTS;
 	long max, n = 0;
@@ -270,8 +269,17 @@ efault:
 	user_access_end();
 	pagefault_enable();
 fault:
-	r->fault = true;
 	return -EFAULT;
+}
+
+long sk_strncpy_user(struct sk_record *r, u8 *dst, unsigned long src,
+		     long count)
+{
+	long n = __sk_strncpy_user(dst, src, count);
+
+	if (unlikely(n < 0))
+		r->fault = true;
+	return n;
 }
 
 /* A NUL-terminated user string; NULL gives "(NULL)", a fault an empty one. */
@@ -377,19 +385,23 @@ static int sk_get_msghdr(struct sk_record *r, unsigned long umsg,
 	return sk_copy_user(r, m, umsg, sizeof(*m));
 }
 
-static u32 sk_fd_dev(long fd)
+/*
+ * The device of a descriptor of the current task. Called from the probes,
+ * with preemption disabled: that is an RCU read-side critical section (one
+ * RCU since 4.20), which is what the lookup needs, without the calls of
+ * rcu_read_lock() under CONFIG_PREEMPT_RCU.
+ */
+static __always_inline u32 sk_fd_dev(long fd)
 {
+	struct files_struct *files = current->files;
 	struct file *file;
-	u32 dev = 0;
 
-	if (fd < 0 || !current->files)
+	if (fd < 0 || !files)
 		return 0;
-	rcu_read_lock();
-	file = files_lookup_fd_rcu(current->files, fd);
+	file = files_lookup_fd_raw(files, fd);
 	if (file && file->f_inode && file->f_inode->i_sb)
-		dev = new_encode_dev(file->f_inode->i_sb->s_dev);
-	rcu_read_unlock();
-	return dev;
+		return new_encode_dev(file->f_inode->i_sb->s_dev);
+	return 0;
 }
 
 static u64 sk_fd_ino(long fd)
@@ -891,16 +903,255 @@ static __always_inline void sk_fill_syscall(struct sk_record *r,
 }
 
 /*
+ * The fast paths: records of a constant layout written in place, the same
+ * bytes as the table-driven fill writes (which the other events take).
+ */
+
+/* Header and parameter lengths of a record of n parameters. */
+#define SK_HDR_LEN(n) (sizeof(struct saker_evt_hdr) + (n) * sizeof(u16))
+
+/* The schema's open flags; the access mode alone without a call. */
+static __always_inline u32 sk_oflags(unsigned long flags)
+{
+	static const u8 acc[4] = { 1, 2, 3, 1 };	/* RDONLY, WRONLY, RDWR */
+
+	if (likely(!(flags & ~O_ACCMODE)))
+		return acc[flags & O_ACCMODE];
+	return sk_open_flags(flags);
+}
+
+/*
+ * Reserve size bytes (a whole record, padding included) at the head of the
+ * ring: the record's start, or NULL after counting a full-ring drop (as
+ * sk_record_begin and sk_record_commit count a record that does not fit).
+ */
+static __always_inline u8 *sk_fixed_begin(struct sk_ring *ring, u64 size,
+					  u64 *head)
+{
+	struct saker_ring_producer *prod = ring->prod;
+	/* Pairs with the consumer's store-release of tail. */
+	u64 used = (*head = prod->head) - smp_load_acquire(&ring->cons->tail);
+
+	if (unlikely(used > ring->mask + 1 || size > ring->mask + 1 - used)) {
+		sk_count(&prod->n_drops_full);
+		return NULL;
+	}
+	return ring->data + (*head & ring->mask);
+}
+
+/* Write the header and publish a record reserved by sk_fixed_begin. */
+static __always_inline void sk_fixed_commit(struct sk_ring *ring, u8 *base,
+					    u64 head, u32 len, u16 type,
+					    u32 nparams, u64 ts)
+{
+	struct saker_ring_producer *prod = ring->prod;
+	struct saker_evt_hdr *hdr = (struct saker_evt_hdr *)base;
+
+	hdr->ts = ts;
+	hdr->tid = current->pid;
+	put_unaligned(len, &hdr->len);
+	put_unaligned(type, &hdr->type);
+	put_unaligned(nparams, &hdr->nparams);
+	sk_count(&prod->n_evts);
+	/* Pairs with the consumer's load-acquire of head. */
+	smp_store_release(&prod->head, head + SAKER_RECORD_SIZE((u64)len));
+}
+
+/*
+ * Events of one to two fixed-size parameters taken from the registers:
+ * generic syscalls, read and write enters, and every event whose one 8-byte
+ * parameter is the table's default (the return value of an exit, the int
+ * first argument of an enter). False for the other events.
+ */
+static __always_inline bool sk_fast_small(struct sk_ring *ring,
+					  const struct sk_syscall_entry *sc,
+					  struct pt_regs *regs, long nr,
+					  long ret, bool is_exit, u16 type,
+					  u64 ts)
+{
+	const struct sk_event_info *info;
+	u64 head;
+	u8 *p;
+	u64 v;
+
+	switch (type) {
+	case SAKER_EVT_GENERIC_E:
+		p = sk_fixed_begin(ring, SAKER_RECORD_SIZE(SK_HDR_LEN(2) + 4),
+				   &head);
+		if (p) {
+			put_unaligned(0x00020002U, (u32 *)(p + SK_HDR_LEN(0)));
+			put_unaligned(sc->ppm_sc, (u16 *)(p + SK_HDR_LEN(2)));
+			put_unaligned((u16)nr, (u16 *)(p + SK_HDR_LEN(2) + 2));
+			sk_fixed_commit(ring, p, head, SK_HDR_LEN(2) + 4, type,
+					2, ts);
+		}
+		return true;
+	case SAKER_EVT_GENERIC_X:
+		p = sk_fixed_begin(ring, SAKER_RECORD_SIZE(SK_HDR_LEN(1) + 2),
+				   &head);
+		if (p) {
+			put_unaligned((u16)2, (u16 *)(p + SK_HDR_LEN(0)));
+			put_unaligned(sc->ppm_sc, (u16 *)(p + SK_HDR_LEN(1)));
+			sk_fixed_commit(ring, p, head, SK_HDR_LEN(1) + 2, type,
+					1, ts);
+		}
+		return true;
+	case SAKER_EVT_SYSCALL_READ_E:
+	case SAKER_EVT_SYSCALL_WRITE_E:
+		/* fd (PT_FD), size (PT_UINT32) */
+		p = sk_fixed_begin(ring, SAKER_RECORD_SIZE(SK_HDR_LEN(2) + 12),
+				   &head);
+		if (p) {
+			put_unaligned(0x00040008U, (u32 *)(p + SK_HDR_LEN(0)));
+			put_unaligned((s64)(s32)regs->di,
+				      (s64 *)(p + SK_HDR_LEN(2)));
+			put_unaligned((u32)regs->dx,
+				      (u32 *)(p + SK_HDR_LEN(2) + 8));
+			sk_fixed_commit(ring, p, head, SK_HDR_LEN(2) + 12, type,
+					2, ts);
+		}
+		return true;
+	default:
+		break;
+	}
+	info = &sk_schema[type];
+	if (info->nparams != 1 || sk_fills[type].fn ||
+	    sk_fills[type].src[0].op != SK_DEFAULT ||
+	    sk_width[info->types[0]] != 8)
+		return false;
+	v = is_exit ? (u64)ret : sk_arg_value(info->types[0], regs->di);
+	p = sk_fixed_begin(ring, SAKER_RECORD_SIZE(SK_HDR_LEN(1) + 8), &head);
+	if (p) {
+		put_unaligned((u16)8, (u16 *)(p + SK_HDR_LEN(0)));
+		put_unaligned(v, (u64 *)(p + SK_HDR_LEN(1)));
+		sk_fixed_commit(ring, p, head, SK_HDR_LEN(1) + 8, type, 1, ts);
+	}
+	return true;
+}
+
+/*
+ * open and openat exits: fd, [dirfd,] name, flags, mode, dev. Taken when the
+ * ring has room for the longest name (false otherwise, and for the other
+ * events): the name is then never cut short by the room, and the record is
+ * the table-driven fill's.
+ */
+static __always_inline bool sk_fast_open_x(struct sk_ring *ring,
+					   struct pt_regs *regs, long ret,
+					   u16 type, u64 ts)
+{
+	struct saker_ring_producer *prod = ring->prod;
+	unsigned long name, flags, mode;
+	u32 np, pos, len;
+	bool fault = false;
+	u64 head, used;
+	u16 *lens;
+	u8 *p;
+	long n;
+
+	if (type == SAKER_EVT_SYSCALL_OPENAT_2_X) {
+		np = 6;
+		name = regs->si;
+		flags = regs->dx;
+		mode = regs->r10;
+	} else if (type == SAKER_EVT_SYSCALL_OPEN_X) {
+		np = 5;
+		name = regs->di;
+		flags = regs->si;
+		mode = regs->dx;
+	} else {
+		return false;
+	}
+	head = prod->head;
+	/* Pairs with the consumer's store-release of tail. */
+	used = head - smp_load_acquire(&ring->cons->tail);
+	if (unlikely(used > ring->mask + 1 || ring->mask + 1 - used <
+		     SAKER_RECORD_SIZE(SK_HDR_LEN(6) + 16 + SK_MAX_PATH + 12)))
+		return false;
+	p = ring->data + (head & ring->mask);
+	lens = (u16 *)(p + SK_HDR_LEN(0));
+	/* flags, mode, dev; the 4th u16 is written over by the values */
+	put_unaligned(0x000400040004ULL, (u64 *)&lens[np - 3]);
+	pos = SK_HDR_LEN(np);
+	put_unaligned((u64)ret, (u64 *)(p + pos));
+	lens[0] = 8;
+	pos += 8;
+	if (np == 6) {
+		put_unaligned((s64)(s32)regs->di, (s64 *)(p + pos));
+		lens[1] = 8;
+		pos += 8;
+	}
+	if (!name) {
+		memcpy(p + pos, "(NULL)", 7);
+		len = 7;
+	} else {
+		n = __sk_strncpy_user(p + pos, name, SK_MAX_PATH);
+		if (unlikely(n < 0)) {
+			fault = true;
+			len = 0;
+		} else {
+			if (unlikely(n >= SK_MAX_PATH))
+				n = SK_MAX_PATH - 1;
+			p[pos + n] = 0;
+			len = n + 1;
+		}
+	}
+	lens[np - 4] = len;
+	pos += len;
+	put_unaligned(sk_oflags(flags), (u32 *)(p + pos));
+	put_unaligned(flags & (O_CREAT | __O_TMPFILE) ? (u32)(mode & 07777) : 0,
+		      (u32 *)(p + pos + 4));
+	put_unaligned(sk_fd_dev(ret), (u32 *)(p + pos + 8));
+	if (unlikely(fault))
+		sk_count(&prod->n_drops_fault);
+	sk_fixed_commit(ring, p, head, pos + 12, type, np, ts);
+	return true;
+}
+
+/*
+ * The events without a small fast path: open exits, then the table-driven
+ * fill. Out of line, so that the small events' frame stays light.
+ */
+static noinline void sk_event_other(struct sk_session *s,
+				    struct sk_ring *ring, struct pt_regs *regs,
+				    long nr, long ret, bool is_exit, u64 ts)
+{
+	const struct sk_syscall_entry *sc = &sk_syscalls[nr];
+	u16 type = is_exit ? sc->exit_event : sc->enter_event;
+	/* In the ring, not on the stack: no zeroing of locals per event. */
+	struct sk_record *r = &ring->rec;
+	struct sk_call *c = &ring->call;
+
+	if (sk_fast_open_x(ring, regs, ret, type, ts))
+		return;
+	if (sk_record_begin(ring, r, type))
+		return;
+	/* Native syscalls only (sk_wanted): no compat mapping. */
+	c->args[0] = regs->di;
+	c->args[1] = regs->si;
+	c->args[2] = regs->dx;
+	c->args[3] = regs->r10;
+	c->args[4] = regs->r8;
+	c->args[5] = regs->r9;
+	c->args[6] = 0;
+	c->args[7] = 0;
+	c->sc = sc;
+	c->nr = nr;
+	c->ret = ret;
+	c->is_exit = is_exit;
+	c->snaplen = READ_ONCE(s->snaplen);
+	sk_fill_syscall(r, c);
+	sk_record_commit(r, ts, current->pid);
+}
+
+/*
  * One syscall event, from the probes once the syscall is known to be of
- * interest (every other syscall skips this frame's set-up). Here, with the
- * fill, so that the whole event is one function.
+ * interest (every other syscall skips this frame's set-up).
  */
 noinline void sk_syscall_event(struct sk_session *s, struct pt_regs *regs,
 			       long nr, long ret, bool is_exit)
 {
 	const struct sk_syscall_entry *sc = &sk_syscalls[nr];
-	struct sk_record *r;
-	struct sk_call *c;
+	u16 type = is_exit ? sc->exit_event : sc->enter_event;
 	struct sk_ring *ring;
 	u64 ts;
 
@@ -908,29 +1159,9 @@ noinline void sk_syscall_event(struct sk_session *s, struct pt_regs *regs,
 	ring = sk_ring_get(s);
 	if (!ring)
 		goto out;
-	/* In the ring, not on the stack: no zeroing of locals per event. */
-	r = &ring->rec;
-	c = &ring->call;
 	ts = sk_clock(ring);
-	if (!sk_record_begin(ring, r, is_exit ? sc->exit_event :
-			     sc->enter_event)) {
-		/* Native syscalls only (sk_wanted): no compat mapping. */
-		c->args[0] = regs->di;
-		c->args[1] = regs->si;
-		c->args[2] = regs->dx;
-		c->args[3] = regs->r10;
-		c->args[4] = regs->r8;
-		c->args[5] = regs->r9;
-		c->args[6] = 0;
-		c->args[7] = 0;
-		c->sc = sc;
-		c->nr = nr;
-		c->ret = ret;
-		c->is_exit = is_exit;
-		c->snaplen = READ_ONCE(s->snaplen);
-		sk_fill_syscall(r, c);
-		sk_record_commit(r, ts, current->pid);
-	}
+	if (!sk_fast_small(ring, sc, regs, nr, ret, is_exit, type, ts))
+		sk_event_other(s, ring, regs, nr, ret, is_exit, ts);
 	sk_ring_put(ring);
 out:
 	preempt_enable_notrace();

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::evaluator::Evaluator;
 use super::log::Logger;
-use super::source::{Poll, Source, SourceSpec, Wanted};
+use super::source::{Captured, Poll, Source, SourceSpec, Wanted};
 use crate::config::{DropAction, DropPolicy};
 use crate::metrics::Metrics;
 use crate::output::alert::{now_ns, Alert, FieldValue, Priority};
@@ -147,11 +147,21 @@ fn submit(sh: &Shared, alert: Alert) {
     }
 }
 
-fn report_unmatched(sh: &Shared, unmatched: Vec<String>) {
-    if !unmatched.is_empty() {
+/// Logs what the module captures after an interest change.
+fn report_captured(sh: &Shared, captured: Option<Captured>) {
+    let Some(c) = captured else {
+        return;
+    };
+    sh.log.info(&format!(
+        "capturing {} syscalls ({} of their {} enter and exit events)",
+        c.syscalls,
+        c.events,
+        2 * c.syscalls
+    ));
+    if !c.unmatched.is_empty() {
         sh.log.warn(&format!(
             "rules use event types this module does not capture: {}",
-            unmatched.join(", ")
+            c.unmatched.join(", ")
         ));
     }
 }
@@ -202,7 +212,7 @@ fn run(
             ev = next;
         }
         if let Some(w) = sh.next_interest.lock().ok().and_then(|mut n| n.take()) {
-            report_unmatched(sh, source.set_interest(&w)?);
+            report_captured(sh, source.set_interest(&w)?);
         }
         let polled = match step(&mut source, &mut ev) {
             Ok(p) => p,
@@ -262,7 +272,7 @@ impl Pipeline {
         let handle = std::thread::Builder::new()
             .name("saker-events".into())
             .spawn(move || {
-                let (source, state) = match Source::open(&spec, &wanted) {
+                let (source, state, captured) = match Source::open(&spec, &wanted) {
                     Ok(s) => s,
                     Err(e) => {
                         let _ = ready_tx.send(Err(e));
@@ -270,6 +280,7 @@ impl Pipeline {
                     }
                 };
                 sh.metrics.set_state_sizes(&state);
+                report_captured(&sh, captured);
                 let _ = ready_tx.send(Ok(()));
                 let r = run(&sh, source, state, ev);
                 let _ = done_tx.send(r);

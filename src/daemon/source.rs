@@ -72,6 +72,18 @@ pub fn wanted_by(rules: &Loaded) -> Wanted {
     Wanted::Names { names, tested }
 }
 
+/// What the module was asked to capture.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Captured {
+    /// Names the rules use that no syscall of this module produces
+    /// (nothing to capture for them).
+    pub unmatched: Vec<String>,
+    /// Syscalls of which some event is captured.
+    pub syscalls: u32,
+    /// Events captured, each syscall's enter and exit counted apart.
+    pub events: u32,
+}
+
 /// What one poll found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Poll {
@@ -143,7 +155,12 @@ impl Source {
     /// Opens the source and builds the state it starts from: a /proc
     /// snapshot for the live source, the capture's metadata for a file.
     /// Live capture is enabled before the snapshot so no process is missed.
-    pub fn open(spec: &SourceSpec, wanted: &Wanted) -> Result<(Source, State), String> {
+    /// Also returns what the module was asked to capture (nothing for a
+    /// file).
+    pub fn open(
+        spec: &SourceSpec,
+        wanted: &Wanted,
+    ) -> Result<(Source, State, Option<Captured>), String> {
         match spec {
             SourceSpec::Live { device, ring_bytes } => {
                 ensure_module(device, *ring_bytes)?;
@@ -151,27 +168,27 @@ impl Source {
                 let mut session = Session::new(dev).map_err(|e| e.to_string())?;
                 session.merger().set_reorder_window(REORDER_WINDOW);
                 let mut source = Source::Live(Box::new(session));
-                source.set_interest(wanted)?;
+                let captured = source.set_interest(wanted)?;
                 if let Source::Live(session) = &source {
                     session.enable().map_err(|e| e.to_string())?;
                 }
                 let meta = procfs::snapshot().map_err(|e| format!("/proc snapshot: {e}"))?;
-                Ok((source, State::from_metadata(&meta)))
+                Ok((source, State::from_metadata(&meta), captured))
             }
             SourceSpec::File(path) => {
                 let reader = Reader::open(path).map_err(|e| e.to_string())?;
                 let state = State::from_metadata(reader.metadata());
-                Ok((Source::File(Box::new(reader)), state))
+                Ok((Source::File(Box::new(reader)), state, None))
             }
         }
     }
 
     /// Tells the module to capture what `wanted` names plus what state
-    /// tracking needs. Returns the names no syscall of this module produces
-    /// (nothing to capture for them). A file source has nothing to set.
-    pub fn set_interest(&mut self, wanted: &Wanted) -> Result<Vec<String>, String> {
+    /// tracking needs, and says what that is. A file source has nothing to
+    /// set.
+    pub fn set_interest(&mut self, wanted: &Wanted) -> Result<Option<Captured>, String> {
         let Source::Live(session) = self else {
-            return Ok(Vec::new());
+            return Ok(None);
         };
         let map = session.syscall_map().map_err(|e| e.to_string())?;
         let (interest, unmatched) = match wanted {
@@ -187,7 +204,11 @@ impl Source {
             }
         };
         session.set_interest(&interest).map_err(|e| e.to_string())?;
-        Ok(unmatched)
+        Ok(Some(Captured {
+            unmatched,
+            syscalls: interest.syscall_count(),
+            events: interest.event_count(),
+        }))
     }
 
     /// Hands waiting events to `f`, in order.
@@ -262,8 +283,9 @@ mod tests {
             eprintln!("skipped: no traces in {trace} (the shared reference captures)");
             return;
         };
-        let (mut src, _state) =
+        let (mut src, _state, captured) =
             Source::open(&SourceSpec::File(path.clone()), &Wanted::All).unwrap();
+        assert_eq!(captured, None);
         let mut events = 0u64;
         loop {
             match src.poll(&mut |_| events += 1).unwrap() {

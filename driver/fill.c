@@ -218,7 +218,8 @@ void sk_put_str(struct sk_record *r, const char *s)
  * rest, and the words after a fault (a word crossing into an unmapped page
  * past the NUL), a byte at a time. Nothing is written past dst + count.
  */
-static long __sk_strncpy_user(u8 *dst, unsigned long src, long count)
+static __always_inline long __sk_strncpy_user(u8 *dst, unsigned long src,
+					     long count)
 {
 	const struct word_at_a_time zc = WORD_AT_A_TIME_CONSTANTS;
 	long max, n = 0;
@@ -922,11 +923,12 @@ static __always_inline u32 sk_oflags(unsigned long flags)
 
 /*
  * Reserve size bytes (a whole record, padding included) at the head of the
- * ring: the record's start, or NULL after counting a full-ring drop (as
- * sk_record_begin and sk_record_commit count a record that does not fit).
+ * ring: true with the record's start in *p, or false after counting a
+ * full-ring drop (as sk_record_begin and sk_record_commit count a record
+ * that does not fit).
  */
-static __always_inline u8 *sk_fixed_begin(struct sk_ring *ring, u64 size,
-					  u64 *head)
+static __always_inline bool sk_fixed_begin(struct sk_ring *ring, u64 size,
+					   u64 *head, u8 **p)
 {
 	struct saker_ring_producer *prod = ring->prod;
 	/* Pairs with the consumer's store-release of tail. */
@@ -934,9 +936,10 @@ static __always_inline u8 *sk_fixed_begin(struct sk_ring *ring, u64 size,
 
 	if (unlikely(used > ring->mask + 1 || size > ring->mask + 1 - used)) {
 		sk_count(&prod->n_drops_full);
-		return NULL;
+		return false;
 	}
-	return ring->data + (*head & ring->mask);
+	*p = ring->data + (*head & ring->mask);
+	return true;
 }
 
 /* Write the header and publish a record reserved by sk_fixed_begin. */
@@ -958,86 +961,14 @@ static __always_inline void sk_fixed_commit(struct sk_ring *ring, u8 *base,
 }
 
 /*
- * Events of one to two fixed-size parameters taken from the registers:
- * generic syscalls, read and write enters, and every event whose one 8-byte
- * parameter is the table's default (the return value of an exit, the int
- * first argument of an enter). False for the other events.
- */
-static __always_inline bool sk_fast_small(struct sk_ring *ring,
-					  const struct sk_syscall_entry *sc,
-					  struct pt_regs *regs, long nr,
-					  long ret, bool is_exit, u16 type,
-					  u64 ts)
-{
-	const struct sk_event_info *info;
-	u64 head;
-	u8 *p;
-	u64 v;
-
-	switch (type) {
-	case SAKER_EVT_GENERIC_E:
-		p = sk_fixed_begin(ring, SAKER_RECORD_SIZE(SK_HDR_LEN(2) + 4),
-				   &head);
-		if (p) {
-			put_unaligned(0x00020002U, (u32 *)(p + SK_HDR_LEN(0)));
-			put_unaligned(sc->ppm_sc, (u16 *)(p + SK_HDR_LEN(2)));
-			put_unaligned((u16)nr, (u16 *)(p + SK_HDR_LEN(2) + 2));
-			sk_fixed_commit(ring, p, head, SK_HDR_LEN(2) + 4, type,
-					2, ts);
-		}
-		return true;
-	case SAKER_EVT_GENERIC_X:
-		p = sk_fixed_begin(ring, SAKER_RECORD_SIZE(SK_HDR_LEN(1) + 2),
-				   &head);
-		if (p) {
-			put_unaligned((u16)2, (u16 *)(p + SK_HDR_LEN(0)));
-			put_unaligned(sc->ppm_sc, (u16 *)(p + SK_HDR_LEN(1)));
-			sk_fixed_commit(ring, p, head, SK_HDR_LEN(1) + 2, type,
-					1, ts);
-		}
-		return true;
-	case SAKER_EVT_SYSCALL_READ_E:
-	case SAKER_EVT_SYSCALL_WRITE_E:
-		/* fd (PT_FD), size (PT_UINT32) */
-		p = sk_fixed_begin(ring, SAKER_RECORD_SIZE(SK_HDR_LEN(2) + 12),
-				   &head);
-		if (p) {
-			put_unaligned(0x00040008U, (u32 *)(p + SK_HDR_LEN(0)));
-			put_unaligned((s64)(s32)regs->di,
-				      (s64 *)(p + SK_HDR_LEN(2)));
-			put_unaligned((u32)regs->dx,
-				      (u32 *)(p + SK_HDR_LEN(2) + 8));
-			sk_fixed_commit(ring, p, head, SK_HDR_LEN(2) + 12, type,
-					2, ts);
-		}
-		return true;
-	default:
-		break;
-	}
-	info = &sk_schema[type];
-	if (info->nparams != 1 || sk_fills[type].fn ||
-	    sk_fills[type].src[0].op != SK_DEFAULT ||
-	    sk_width[info->types[0]] != 8)
-		return false;
-	v = is_exit ? (u64)ret : sk_arg_value(info->types[0], regs->di);
-	p = sk_fixed_begin(ring, SAKER_RECORD_SIZE(SK_HDR_LEN(1) + 8), &head);
-	if (p) {
-		put_unaligned((u16)8, (u16 *)(p + SK_HDR_LEN(0)));
-		put_unaligned(v, (u64 *)(p + SK_HDR_LEN(1)));
-		sk_fixed_commit(ring, p, head, SK_HDR_LEN(1) + 8, type, 1, ts);
-	}
-	return true;
-}
-
-/*
  * open and openat exits: fd, [dirfd,] name, flags, mode, dev. Taken when the
  * ring has room for the longest name (false otherwise, and for the other
  * events): the name is then never cut short by the room, and the record is
  * the table-driven fill's.
  */
-static __always_inline bool sk_fast_open_x(struct sk_ring *ring,
-					   struct pt_regs *regs, long ret,
-					   u16 type, u64 ts)
+static noinline bool sk_fast_open_x(struct sk_ring *ring,
+				     struct pt_regs *regs, long ret, u16 type,
+				     u64 ts)
 {
 	struct saker_ring_producer *prod = ring->prod;
 	unsigned long name, flags, mode;
@@ -1108,8 +1039,118 @@ static __always_inline bool sk_fast_open_x(struct sk_ring *ring,
 }
 
 /*
- * The events without a small fast path: open exits, then the table-driven
- * fill. Out of line, so that the small events' frame stays light.
+ * Fast path classes of the events sk_fast_small does not name: one 8-byte
+ * parameter from the table's default source, an int argument (sign
+ * extended) or another type; open exits; none.
+ */
+enum {
+	SK_FAST_UNKNOWN, SK_FAST_INT8, SK_FAST_RAW8, SK_FAST_OPEN, SK_FAST_NONE
+};
+
+/* Per event, learnt at its first occurrence (the same whoever writes it). */
+static u8 sk_fast_class[SAKER_EVT_MAX];
+
+static u8 sk_fast_classify(u16 type)
+{
+	const struct sk_event_info *info = &sk_schema[type];
+
+	if (type == SAKER_EVT_SYSCALL_OPENAT_2_X ||
+	    type == SAKER_EVT_SYSCALL_OPEN_X)
+		return SK_FAST_OPEN;
+	if (info->nparams != 1 || sk_fills[type].fn ||
+	    sk_fills[type].src[0].op != SK_DEFAULT ||
+	    sk_width[info->types[0]] != 8)
+		return SK_FAST_NONE;
+	/* as sk_arg_value */
+	switch (info->types[0]) {
+	case SK_PT_FD: case SK_PT_PID: case SK_PT_ERRNO:
+		return SK_FAST_INT8;
+	default:
+		return SK_FAST_RAW8;
+	}
+}
+
+/*
+ * Events of one to two fixed-size parameters taken from the registers:
+ * generic syscalls, read and write enters, and every event whose one 8-byte
+ * parameter is the table's default (the return value of an exit, the first
+ * argument of an enter); and open exits (sk_fast_open_x). False for the
+ * other events.
+ */
+static __always_inline bool sk_fast_small(struct sk_ring *ring,
+					  const struct sk_syscall_entry *sc,
+					  struct pt_regs *regs, long nr,
+					  long ret, bool is_exit, u16 type,
+					  u64 ts)
+{
+	u64 head;
+	u8 *p, cls;
+	u64 v;
+
+	switch (type) {
+	case SAKER_EVT_GENERIC_E:
+		if (sk_fixed_begin(ring, SAKER_RECORD_SIZE(SK_HDR_LEN(2) + 4),
+				   &head, &p)) {
+			put_unaligned(0x00020002U, (u32 *)(p + SK_HDR_LEN(0)));
+			put_unaligned(sc->ppm_sc, (u16 *)(p + SK_HDR_LEN(2)));
+			put_unaligned((u16)nr, (u16 *)(p + SK_HDR_LEN(2) + 2));
+			sk_fixed_commit(ring, p, head, SK_HDR_LEN(2) + 4, type,
+					2, ts);
+		}
+		return true;
+	case SAKER_EVT_GENERIC_X:
+		if (sk_fixed_begin(ring, SAKER_RECORD_SIZE(SK_HDR_LEN(1) + 2),
+				   &head, &p)) {
+			put_unaligned((u16)2, (u16 *)(p + SK_HDR_LEN(0)));
+			put_unaligned(sc->ppm_sc, (u16 *)(p + SK_HDR_LEN(1)));
+			sk_fixed_commit(ring, p, head, SK_HDR_LEN(1) + 2, type,
+					1, ts);
+		}
+		return true;
+	case SAKER_EVT_SYSCALL_READ_E:
+	case SAKER_EVT_SYSCALL_WRITE_E:
+		/* fd (PT_FD), size (PT_UINT32) */
+		if (sk_fixed_begin(ring, SAKER_RECORD_SIZE(SK_HDR_LEN(2) + 12),
+				   &head, &p)) {
+			put_unaligned(0x00040008U, (u32 *)(p + SK_HDR_LEN(0)));
+			put_unaligned((s64)(s32)regs->di,
+				      (s64 *)(p + SK_HDR_LEN(2)));
+			put_unaligned((u32)regs->dx,
+				      (u32 *)(p + SK_HDR_LEN(2) + 8));
+			sk_fixed_commit(ring, p, head, SK_HDR_LEN(2) + 12, type,
+					2, ts);
+		}
+		return true;
+	default:
+		break;
+	}
+	cls = READ_ONCE(sk_fast_class[type]);
+	if (unlikely(!cls)) {
+		cls = sk_fast_classify(type);
+		WRITE_ONCE(sk_fast_class[type], cls);
+	}
+	if (cls == SK_FAST_OPEN)
+		return sk_fast_open_x(ring, regs, ret, type, ts);
+	if (cls == SK_FAST_NONE)
+		return false;
+	if (is_exit)
+		v = ret;
+	else if (cls == SK_FAST_INT8)
+		v = (s64)(s32)regs->di;
+	else
+		v = regs->di;
+	if (sk_fixed_begin(ring, SAKER_RECORD_SIZE(SK_HDR_LEN(1) + 8), &head,
+			   &p)) {
+		put_unaligned((u16)8, (u16 *)(p + SK_HDR_LEN(0)));
+		put_unaligned(v, (u64 *)(p + SK_HDR_LEN(1)));
+		sk_fixed_commit(ring, p, head, SK_HDR_LEN(1) + 8, type, 1, ts);
+	}
+	return true;
+}
+
+/*
+ * The events without a fast path: the table-driven fill. Out of line, so
+ * that the small events' frame stays light.
  */
 static noinline void sk_event_other(struct sk_session *s,
 				    struct sk_ring *ring, struct pt_regs *regs,
@@ -1121,8 +1162,6 @@ static noinline void sk_event_other(struct sk_session *s,
 	struct sk_record *r = &ring->rec;
 	struct sk_call *c = &ring->call;
 
-	if (sk_fast_open_x(ring, regs, ret, type, ts))
-		return;
 	if (sk_record_begin(ring, r, type))
 		return;
 	/* Native syscalls only (sk_wanted): no compat mapping. */

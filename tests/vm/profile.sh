@@ -18,7 +18,8 @@
 # usage: tests/vm/profile.sh [-n ITERATIONS] [-k DIR] [-d SYMBOL]... [NAME=INTEREST]...
 #        tests/vm/profile.sh -r DIR [-d SYMBOL]...
 #   NAME=INTEREST  a configuration: ringcheck -i INTEREST runs while the loop
-#                  is measured ("-": no consumer, the module loaded but idle).
+#                  is measured ("-": no consumer, the module loaded but idle;
+#                  NR> or NR< takes a syscall's enter or exit event alone).
 #                  Default: none=- hooks=335 close=3 openat=257 getppid=110.
 #                  The first one is the baseline of the differences.
 #   -n N           loop iterations per configuration (default 20000)
@@ -198,7 +199,7 @@ gcc -O2 -Wall -static -o "$work/kloop" "$work/kloop.c" || vm_die "building kloop
 		if [ "$interest" = - ]; then
 			printf 'kloop $N && echo "PROFILE %s"\n' "$name"
 		else
-			printf 'ringcheck -i %s -q -t 100000 >/tmp/rc.txt 2>&1 &\n' "$interest"
+			printf "ringcheck -i '%s' -q -t 100000 >/tmp/rc.txt 2>&1 &\n" "$interest"
 			printf 'rc=$!; sleep 1\n'
 			printf 'kloop $N && echo "PROFILE %s"\n' "$name"
 			printf 'kill -INT $rc; wait $rc\n'

@@ -185,8 +185,8 @@ void sk_record_fill_rest(struct sk_record *r)
  * areas on every copy): the callers bound every copy by the record's room or
  * their own stack buffer.
  */
-int sk_copy_user(struct sk_record *r, void *dst, unsigned long src,
-		 unsigned long len)
+static __always_inline bool __sk_copy_user(void *dst, unsigned long src,
+					   unsigned long len)
 {
 	unsigned long left = len;
 
@@ -195,7 +195,13 @@ int sk_copy_user(struct sk_record *r, void *dst, unsigned long src,
 		left = raw_copy_from_user(dst, (const void __user *)src, len);
 		pagefault_enable();
 	}
-	if (likely(!left))
+	return !left;
+}
+
+int sk_copy_user(struct sk_record *r, void *dst, unsigned long src,
+		 unsigned long len)
+{
+	if (likely(__sk_copy_user(dst, src, len)))
 		return 0;
 	r->fault = true;
 	return -EFAULT;
@@ -1039,12 +1045,47 @@ static noinline bool sk_fast_open_x(struct sk_ring *ring,
 }
 
 /*
+ * read, pread, write and pwrite exits: res, then n bytes of the buffer at
+ * ubuf (the snaplen's share of the result or of the size). Taken when the
+ * ring has room for them (false otherwise): the record is then the
+ * table-driven fill's.
+ */
+static noinline bool sk_fast_buf_x(struct sk_ring *ring, unsigned long ubuf,
+				    u32 n, long ret, u16 type, u64 ts)
+{
+	struct saker_ring_producer *prod = ring->prod;
+	u32 len = SK_HDR_LEN(2) + 8 + n;
+	u64 head, used;
+	u8 *p;
+
+	/* n is at most the snaplen: its length fits in the u16 */
+	BUILD_BUG_ON(SK_MAX_SNAPLEN > U16_MAX);
+	head = prod->head;
+	/* Pairs with the consumer's store-release of tail. */
+	used = head - smp_load_acquire(&ring->cons->tail);
+	if (unlikely(used > ring->mask + 1 ||
+		     ring->mask + 1 - used < SAKER_RECORD_SIZE((u64)len)))
+		return false;
+	p = ring->data + (head & ring->mask);
+	put_unaligned((u64)ret, (u64 *)(p + SK_HDR_LEN(2)));
+	if (n && unlikely(!__sk_copy_user(p + SK_HDR_LEN(2) + 8, ubuf, n))) {
+		n = 0;
+		len = SK_HDR_LEN(2) + 8;
+		sk_count(&prod->n_drops_fault);
+	}
+	put_unaligned(8 | n << 16, (u32 *)(p + SK_HDR_LEN(0)));
+	sk_fixed_commit(ring, p, head, len, type, 2, ts);
+	return true;
+}
+
+/*
  * Fast path classes of the events sk_fast_small does not name: one 8-byte
  * parameter from the table's default source, an int argument (sign
  * extended) or another type; open exits; none.
  */
 enum {
-	SK_FAST_UNKNOWN, SK_FAST_INT8, SK_FAST_RAW8, SK_FAST_OPEN, SK_FAST_NONE
+	SK_FAST_UNKNOWN, SK_FAST_INT8, SK_FAST_RAW8, SK_FAST_OPEN,
+	SK_FAST_RBUF, SK_FAST_WBUF, SK_FAST_NONE
 };
 
 /* Per event, learnt at its first occurrence (the same whoever writes it). */
@@ -1057,6 +1098,12 @@ static u8 sk_fast_classify(u16 type)
 	if (type == SAKER_EVT_SYSCALL_OPENAT_2_X ||
 	    type == SAKER_EVT_SYSCALL_OPEN_X)
 		return SK_FAST_OPEN;
+	if (type == SAKER_EVT_SYSCALL_READ_X ||
+	    type == SAKER_EVT_SYSCALL_PREAD_X)
+		return SK_FAST_RBUF;
+	if (type == SAKER_EVT_SYSCALL_WRITE_X ||
+	    type == SAKER_EVT_SYSCALL_PWRITE_X)
+		return SK_FAST_WBUF;
 	if (info->nparams != 1 || sk_fills[type].fn ||
 	    sk_fills[type].src[0].op != SK_DEFAULT ||
 	    sk_width[info->types[0]] != 8)
@@ -1074,10 +1121,11 @@ static u8 sk_fast_classify(u16 type)
  * Events of one to two fixed-size parameters taken from the registers:
  * generic syscalls, read and write enters, and every event whose one 8-byte
  * parameter is the table's default (the return value of an exit, the first
- * argument of an enter); and open exits (sk_fast_open_x). False for the
- * other events.
+ * argument of an enter); and open exits (sk_fast_open_x) and read and write
+ * exits (sk_fast_buf_x). False for the other events.
  */
-static __always_inline bool sk_fast_small(struct sk_ring *ring,
+static __always_inline bool sk_fast_small(struct sk_session *s,
+					  struct sk_ring *ring,
 					  const struct sk_syscall_entry *sc,
 					  struct pt_regs *regs, long nr,
 					  long ret, bool is_exit, u16 type,
@@ -1131,6 +1179,14 @@ static __always_inline bool sk_fast_small(struct sk_ring *ring,
 	}
 	if (cls == SK_FAST_OPEN)
 		return sk_fast_open_x(ring, regs, ret, type, ts);
+	if (cls == SK_FAST_RBUF)
+		return sk_fast_buf_x(ring, regs->si, ret > 0 ?
+				     min_t(u64, ret, READ_ONCE(s->snaplen)) : 0,
+				     ret, type, ts);
+	if (cls == SK_FAST_WBUF)
+		return sk_fast_buf_x(ring, regs->si,
+				     min_t(u64, regs->dx, READ_ONCE(s->snaplen)),
+				     ret, type, ts);
 	if (cls == SK_FAST_NONE)
 		return false;
 	if (is_exit)
@@ -1199,7 +1255,7 @@ noinline void sk_syscall_event(struct sk_session *s, struct pt_regs *regs,
 	if (!ring)
 		goto out;
 	ts = sk_clock(ring);
-	if (!sk_fast_small(ring, sc, regs, nr, ret, is_exit, type, ts))
+	if (!sk_fast_small(s, ring, sc, regs, nr, ret, is_exit, type, ts))
 		sk_event_other(s, ring, regs, nr, ret, is_exit, ts);
 	sk_ring_put(ring);
 out:

@@ -13,8 +13,11 @@
 #
 # Rows: none (no module); hooks (tracepoints attached, nothing of interest);
 # getppid, close, read, openat (ringcheck taking only that syscall: 2 events
-# per loop each); rc-all (ringcheck taking the four); capall (`saker capture
-# -w /dev/null -s all`). Two rounds in one boot; the mean of each row.
+# per loop each); rc-all (ringcheck taking the four); opx+clo (ringcheck
+# taking openat's exit and close's enter events, what the service takes of
+# this loop); capall (`saker capture -w /dev/null -s all`); service (the saker
+# service running the default rules, configured as in `make bench`). Two
+# rounds in one boot; the mean of each row.
 #
 # usage: tests/vm/icount.sh [ITERATIONS]
 #   DRIVER_DIR=dir: measure the saker.ko built from another copy of driver/
@@ -110,23 +113,33 @@ for round in 1 2; do
 	only read 0
 	only openat 257
 	only rc-all 257,0,3,110
+	only 'opx+clo' '257<,3>'
 	saker capture -w /dev/null -s all >/tmp/cap.txt 2>&1 &
 	cap=$!
 	sleep 2
 	echo "ICOUNT capall $(kloop $N)"
 	kill -INT $cap
 	wait $cap
+	saker --foreground -c /bench.yaml -r /saker_rules.yaml >/tmp/svc.txt 2>&1 &
+	svc=$!
+	sleep 3
+	echo "ICOUNT service $(kloop $N)"
+	kill -TERM $svc
+	wait $svc
+	grep -a capturing /tmp/svc.txt | sed 's/^/ICOUNT-INFO service: /'
 	rmmod saker
 done
 EOF
 
-VM_EXTRA=$work/kloop vm_build_initramfs "$work/initrd.gz" "$work/guest.sh" "$SAKER"
+VM_EXTRA="$work/kloop $VM_ROOT/tests/vm/bench.yaml=/bench.yaml $VM_ROOT/rules/saker_rules.yaml=/saker_rules.yaml" \
+	vm_build_initramfs "$work/initrd.gz" "$work/guest.sh" "$SAKER"
 timeout 900 qemu-system-x86_64 -accel tcg,thread=single -icount shift=0 -m 1024 -smp 1 \
 	-nographic -no-reboot -kernel "$VM_KERNEL" -initrd "$work/initrd.gz" \
 	-append "console=ttyS0 panic=-1 loglevel=5 rdinit=/init clocksource=tsc tsc=reliable" \
 	-serial "file:$work/console.log" -serial "file:$work/results.txt" -monitor none \
 	</dev/null >/dev/null 2>&1
 tr -d '\r' <"$work/console.log" | grep -a '^ICOUNT ' >"$work/icount.txt"
+tr -d '\r' <"$work/console.log" | grep -a '^ICOUNT-INFO ' | sort -u
 [ -s "$work/icount.txt" ] || {
 	echo "icount: no result from the guest; console tail:"
 	tail -20 "$work/console.log"

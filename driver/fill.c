@@ -967,37 +967,34 @@ static __always_inline void sk_fixed_commit(struct sk_ring *ring, u8 *base,
 }
 
 /*
- * open and openat exits: fd, [dirfd,] name, flags, mode, dev. Taken when the
- * ring has room for the longest name (false otherwise, and for the other
- * events): the name is then never cut short by the room, and the record is
- * the table-driven fill's.
+ * open and openat: [fd,] [dirfd,] name, flags, mode[, dev] (the fd and the
+ * dev in the exit events). Taken when the ring has room for the longest
+ * name (false otherwise, and for the other events): the name is then never
+ * cut short by the room, and the record is the table-driven fill's.
  */
-static noinline bool sk_fast_open_x(struct sk_ring *ring,
-				     struct pt_regs *regs, long ret, u16 type,
-				     u64 ts)
+static __always_inline bool __sk_fast_open(struct sk_ring *ring,
+					   struct pt_regs *regs, long ret,
+					   u16 type, u64 ts, bool at, bool exit)
 {
 	struct saker_ring_producer *prod = ring->prod;
 	unsigned long name, flags, mode;
-	u32 np, pos, len;
+	u32 np, pos, len, i = 0;
 	bool fault = false;
 	u64 head, used;
 	u16 *lens;
 	u8 *p;
 	long n;
 
-	if (type == SAKER_EVT_SYSCALL_OPENAT_2_X) {
-		np = 6;
+	if (at) {
 		name = regs->si;
 		flags = regs->dx;
 		mode = regs->r10;
-	} else if (type == SAKER_EVT_SYSCALL_OPEN_X) {
-		np = 5;
+	} else {
 		name = regs->di;
 		flags = regs->si;
 		mode = regs->dx;
-	} else {
-		return false;
 	}
+	np = 3 + at + 2 * exit;
 	head = prod->head;
 	/* Pairs with the consumer's store-release of tail. */
 	used = head - smp_load_acquire(&ring->cons->tail);
@@ -1006,15 +1003,20 @@ static noinline bool sk_fast_open_x(struct sk_ring *ring,
 		return false;
 	p = ring->data + (head & ring->mask);
 	lens = (u16 *)(p + SK_HDR_LEN(0));
-	/* flags, mode, dev; the 4th u16 is written over by the values */
-	put_unaligned(0x000400040004ULL, (u64 *)&lens[np - 3]);
+	/* flags, mode[, dev]; a 4th u16 is written over by the values */
+	if (exit)
+		put_unaligned(0x000400040004ULL, (u64 *)&lens[np - 3]);
+	else
+		put_unaligned(0x00040004U, (u32 *)&lens[np - 2]);
 	pos = SK_HDR_LEN(np);
-	put_unaligned((u64)ret, (u64 *)(p + pos));
-	lens[0] = 8;
-	pos += 8;
-	if (np == 6) {
+	if (exit) {
+		put_unaligned((u64)ret, (u64 *)(p + pos));
+		lens[i++] = 8;
+		pos += 8;
+	}
+	if (at) {
 		put_unaligned((s64)(s32)regs->di, (s64 *)(p + pos));
-		lens[1] = 8;
+		lens[i++] = 8;
 		pos += 8;
 	}
 	if (!name) {
@@ -1032,16 +1034,38 @@ static noinline bool sk_fast_open_x(struct sk_ring *ring,
 			len = n + 1;
 		}
 	}
-	lens[np - 4] = len;
+	lens[i] = len;
 	pos += len;
 	put_unaligned(sk_oflags(flags), (u32 *)(p + pos));
 	put_unaligned(flags & (O_CREAT | __O_TMPFILE) ? (u32)(mode & 07777) : 0,
 		      (u32 *)(p + pos + 4));
-	put_unaligned(sk_fd_dev(ret), (u32 *)(p + pos + 8));
+	pos += 8;
+	if (exit) {
+		put_unaligned(sk_fd_dev(ret), (u32 *)(p + pos));
+		pos += 4;
+	}
 	if (unlikely(fault))
 		sk_count(&prod->n_drops_fault);
-	sk_fixed_commit(ring, p, head, pos + 12, type, np, ts);
+	sk_fixed_commit(ring, p, head, pos, type, np, ts);
 	return true;
+}
+
+/* One copy of the above per event, each with its own constant layout. */
+static noinline bool sk_fast_open(struct sk_ring *ring, struct pt_regs *regs,
+				  long ret, u16 type, u64 ts)
+{
+	switch (type) {
+	case SAKER_EVT_SYSCALL_OPENAT_2_X:
+		return __sk_fast_open(ring, regs, ret, type, ts, true, true);
+	case SAKER_EVT_SYSCALL_OPENAT_2_E:
+		return __sk_fast_open(ring, regs, ret, type, ts, true, false);
+	case SAKER_EVT_SYSCALL_OPEN_X:
+		return __sk_fast_open(ring, regs, ret, type, ts, false, true);
+	case SAKER_EVT_SYSCALL_OPEN_E:
+		return __sk_fast_open(ring, regs, ret, type, ts, false, false);
+	default:
+		return false;
+	}
 }
 
 /*
@@ -1081,7 +1105,7 @@ static noinline bool sk_fast_buf_x(struct sk_ring *ring, unsigned long ubuf,
 /*
  * Fast path classes of the events sk_fast_small does not name: one 8-byte
  * parameter from the table's default source, an int argument (sign
- * extended) or another type; open exits; none.
+ * extended) or another type; open and openat; none.
  */
 enum {
 	SK_FAST_UNKNOWN, SK_FAST_INT8, SK_FAST_RAW8, SK_FAST_OPEN,
@@ -1096,7 +1120,9 @@ static u8 sk_fast_classify(u16 type)
 	const struct sk_event_info *info = &sk_schema[type];
 
 	if (type == SAKER_EVT_SYSCALL_OPENAT_2_X ||
-	    type == SAKER_EVT_SYSCALL_OPEN_X)
+	    type == SAKER_EVT_SYSCALL_OPENAT_2_E ||
+	    type == SAKER_EVT_SYSCALL_OPEN_X ||
+	    type == SAKER_EVT_SYSCALL_OPEN_E)
 		return SK_FAST_OPEN;
 	if (type == SAKER_EVT_SYSCALL_READ_X ||
 	    type == SAKER_EVT_SYSCALL_PREAD_X)
@@ -1121,7 +1147,7 @@ static u8 sk_fast_classify(u16 type)
  * Events of one to two fixed-size parameters taken from the registers:
  * generic syscalls, read and write enters, and every event whose one 8-byte
  * parameter is the table's default (the return value of an exit, the first
- * argument of an enter); and open exits (sk_fast_open_x) and read and write
+ * argument of an enter); and open and openat (sk_fast_open), read and write
  * exits (sk_fast_buf_x). False for the other events.
  */
 static __always_inline bool sk_fast_small(struct sk_session *s,
@@ -1178,7 +1204,7 @@ static __always_inline bool sk_fast_small(struct sk_session *s,
 		WRITE_ONCE(sk_fast_class[type], cls);
 	}
 	if (cls == SK_FAST_OPEN)
-		return sk_fast_open_x(ring, regs, ret, type, ts);
+		return sk_fast_open(ring, regs, ret, type, ts);
 	if (cls == SK_FAST_RBUF)
 		return sk_fast_buf_x(ring, regs->si, ret > 0 ?
 				     min_t(u64, ret, READ_ONCE(s->snaplen)) : 0,

@@ -190,7 +190,7 @@ fn is_open_exec(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
 }
 
 fn num(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
-    let _ = write!(out, "{}", c.num);
+    super::push_int(out, c.num);
     true
 }
 
@@ -210,12 +210,12 @@ fn time(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
 }
 
 fn rawtime(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
-    let _ = write!(out, "{}", c.evt.ts());
+    super::push_int(out, c.evt.ts());
     true
 }
 
 fn cpu(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
-    let _ = write!(out, "{}", c.evt.cpu());
+    super::push_int(out, c.evt.cpu());
     true
 }
 
@@ -270,7 +270,7 @@ fn res(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
         match render::errno_name(v) {
             Some(n) => out.push_str(n),
             None => {
-                let _ = write!(out, "{v}");
+                super::push_int(out, v);
             }
         }
     } else {
@@ -283,6 +283,6 @@ fn rawres(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     let Some(v) = result(c) else {
         return false;
     };
-    let _ = write!(out, "{v}");
+    super::push_int(out, v);
     true
 }

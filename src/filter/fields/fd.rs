@@ -1,7 +1,5 @@
 //! `fd.*` fields: the descriptor the event operates on or creates.
 
-use std::fmt::Write as _;
-
 use super::{Arg, Ctx, Field};
 use crate::state::fd::{Fd, FdType, L4_TCP, L4_UDP};
 
@@ -292,7 +290,7 @@ fn ip_of(c: &Ctx<'_>, end: End, out: &mut String) -> bool {
 
 fn port_of(c: &Ctx<'_>, end: End, out: &mut String) -> bool {
     let Some(e) = pick(c, end) else { return false };
-    let _ = write!(out, "{}", e.port);
+    super::push_int(out, e.port);
     true
 }
 
@@ -416,7 +414,7 @@ fn entry<'a>(c: &'a Ctx<'_>) -> Option<&'a Fd> {
 
 fn num(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     let Some(fd) = c.fd else { return false };
-    let _ = write!(out, "{fd}");
+    super::push_int(out, fd);
     true
 }
 

@@ -115,6 +115,11 @@ pub struct Multi {
     pub ne_all: bool,
 }
 
+/// Appends the decimal text of an integer (a numeric field's value).
+pub fn push_int<I: itoa::Integer>(out: &mut String, v: I) {
+    out.push_str(itoa::Buffer::new().format(v));
+}
+
 /// The [`Multi`] of field `name` with argument `arg`, when it has one.
 pub fn multi_for(name: &str, arg: &str) -> Option<Multi> {
     let (each, ne_all): (Each, bool) = match name {

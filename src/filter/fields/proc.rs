@@ -1,7 +1,5 @@
 //! `proc.*` fields: the process of the event's thread.
 
-use std::fmt::Write as _;
-
 use super::{Arg, Ctx, Field};
 use crate::state::thread::Thread;
 
@@ -165,7 +163,7 @@ pub fn each_ancestor_name(c: &Ctx<'_>, test: &mut dyn FnMut(&str) -> bool) -> Op
 
 fn pid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     let Some(t) = c.thread() else { return false };
-    let _ = write!(out, "{}", t.pid as i64);
+    super::push_int(out, t.pid as i64);
     true
 }
 
@@ -175,7 +173,7 @@ fn ppid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     // known, else the parent thread id as recorded.
     let main = c.state.thread(t.pid).unwrap_or(t);
     let ppid = c.state.thread(main.ptid).map_or(main.ptid, |p| p.pid);
-    let _ = write!(out, "{}", ppid as i64);
+    super::push_int(out, ppid as i64);
     true
 }
 
@@ -278,7 +276,7 @@ fn duration(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     let Some(t) = c.thread().filter(|t| t.clone_ts != 0) else {
         return false;
     };
-    let _ = write!(out, "{}", c.evt.ts().saturating_sub(t.clone_ts));
+    super::push_int(out, c.evt.ts().saturating_sub(t.clone_ts));
     true
 }
 
@@ -308,7 +306,7 @@ fn env(c: &Ctx<'_>, a: &str, out: &mut String) -> bool {
 
 fn tty(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     let Some(t) = c.thread() else { return false };
-    let _ = write!(out, "{}", t.tty);
+    super::push_int(out, t.tty);
     true
 }
 
@@ -316,6 +314,6 @@ fn vpid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     let Some(t) = c.thread().filter(|t| t.vpid >= 0) else {
         return false;
     };
-    let _ = write!(out, "{}", t.vpid);
+    super::push_int(out, t.vpid);
     true
 }

@@ -1,7 +1,5 @@
 //! `thread.*` fields.
 
-use std::fmt::Write as _;
-
 use super::{Arg, Ctx, Field};
 
 /// The `thread.*` fields.
@@ -21,7 +19,7 @@ pub static FIELDS: &[Field] = &[
 ];
 
 fn tid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
-    let _ = write!(out, "{}", c.evt.tid() as i64);
+    super::push_int(out, c.evt.tid() as i64);
     true
 }
 
@@ -29,6 +27,6 @@ fn vtid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     let Some(t) = c.thread().filter(|t| t.vtid >= 0) else {
         return false;
     };
-    let _ = write!(out, "{}", t.vtid);
+    super::push_int(out, t.vtid);
     true
 }

@@ -1,7 +1,5 @@
 //! `user.*` and `group.*` fields: the user and group of the event's thread.
 
-use std::fmt::Write as _;
-
 use super::{Arg, Ctx, Field};
 
 /// The `user.*` fields.
@@ -46,7 +44,7 @@ pub static FIELDS: &[Field] = &[
 
 fn gid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     let Some(t) = c.thread() else { return false };
-    let _ = write!(out, "{}", t.gid);
+    super::push_int(out, t.gid);
     true
 }
 
@@ -60,7 +58,7 @@ fn group_name(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
 
 fn uid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     let Some(t) = c.thread() else { return false };
-    let _ = write!(out, "{}", t.uid);
+    super::push_int(out, t.uid);
     true
 }
 
@@ -74,7 +72,7 @@ fn name(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
 
 fn loginuid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     let Some(t) = c.thread() else { return false };
-    let _ = write!(out, "{}", t.loginuid);
+    super::push_int(out, t.loginuid);
     true
 }
 

@@ -1105,7 +1105,8 @@ static noinline bool sk_fast_buf_x(struct sk_ring *ring, unsigned long ubuf,
 /*
  * Fast path classes of the events sk_fast_small does not name: one 8-byte
  * parameter from the table's default source, an int argument (sign
- * extended) or another type; open and openat; none.
+ * extended) or another type; open and openat; the exits of read and pread,
+ * of write and pwrite; none.
  */
 enum {
 	SK_FAST_UNKNOWN, SK_FAST_INT8, SK_FAST_RAW8, SK_FAST_OPEN,

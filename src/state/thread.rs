@@ -105,7 +105,7 @@ pub struct Hot {
     /// path from it).
     pub last_enter: Vec<u8>,
     /// The descriptor of a close enter event whose exit event has not come
-    /// yet, with the `named_ts` of its entry at that time.
+    /// yet, with the close enter event's timestamp.
     pub pending_close: Option<(i64, u64)>,
 }
 

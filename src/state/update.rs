@@ -190,12 +190,20 @@ impl State {
         // leave the thread's last enter event and descriptor alone.
         let syscall = flags & EF_SKIPPARSERESET == 0
             && !matches!(ty, id::SCHEDSWITCH_1_E | id::SCHEDSWITCH_6_E);
-        if syscall {
-            self.finish_close(tid, ty);
-        }
-        let Some(t) = self.threads.hot_mut(tid) else {
+        let Some(mut t) = self.threads.hot_mut(tid) else {
             return EventFd::default();
         };
+        if syscall {
+            if let Some(pending) = t.pending_close.take() {
+                if ty != id::SYSCALL_CLOSE_X {
+                    self.finish_close(tid, pending);
+                    let Some(again) = self.threads.hot_mut(tid) else {
+                        return EventFd::default();
+                    };
+                    t = again;
+                }
+            }
+        }
         t.last_ts = e.ts();
         if e.is_enter() {
             if syscall {
@@ -219,12 +227,7 @@ impl State {
                 t.lastevent_fd = fd.unwrap_or(-1);
             }
             if ty == id::SYSCALL_CLOSE_E {
-                if let Some(fd) = fd {
-                    let named = self.fd(tid, fd).map(|f| f.named_ts);
-                    if let (Some(ts), Some(h)) = (named, self.threads.hot_mut(tid)) {
-                        h.pending_close = Some((fd, ts));
-                    }
-                }
+                t.pending_close = fd.map(|fd| (fd, e.ts()));
             }
             if ty == id::PROCEXIT_E || ty == id::PROCEXIT_1_E {
                 self.exited = Some(tid);
@@ -306,24 +309,18 @@ impl State {
         EventFd::default()
     }
 
-    /// Ends a close whose exit event is not coming: the thread's next
+    /// Ends a close whose exit event is not coming (`pending`: the
+    /// descriptor and the close enter event's timestamp): the thread's next
     /// system call event after a close enter event is not that close's exit
     /// (the exit was not captured, as when the interest set takes close's
     /// enter event alone, or was lost). Linux releases the descriptor
     /// whatever close returns, except when there was none (EBADF), so it is
     /// removed now, unless another thread has put a new descriptor under
-    /// the same number since. A close exit event removes it itself, after
+    /// the same number since (named at or after the close). A close exit event removes it itself, after
     /// the event (fields of the exit still see it), and only on success,
     /// as sysdig does.
-    fn finish_close(&mut self, tid: u64, ty: u16) {
-        let Some((fd, named_ts)) = self
-            .threads
-            .hot_mut(tid)
-            .and_then(|h| h.pending_close.take())
-        else {
-            return;
-        };
-        if ty != id::SYSCALL_CLOSE_X && self.fd(tid, fd).is_some_and(|f| f.named_ts == named_ts) {
+    fn finish_close(&mut self, tid: u64, (fd, closed_ts): (i64, u64)) {
+        if self.fd(tid, fd).is_some_and(|f| f.named_ts < closed_ts) {
             self.threads.fds_mut(tid).remove(fd);
         }
     }

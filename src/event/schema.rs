@@ -115,6 +115,72 @@ impl EventInfo {
     }
 }
 
+/// Parameter names looked up on nearly every event (state tracking and the
+/// open fields), whose index per event id is computed at compile time.
+const COMMON_NAMES: [&str; 5] = ["fd", "res", "name", "flags", "dirfd"];
+
+/// No parameter of that name.
+const NO_INDEX: u8 = u8::MAX;
+
+const fn same_name(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// For each of [`COMMON_NAMES`], the index of that parameter in each event
+/// id's schema entry.
+static COMMON_INDEX: [[u8; super::table::EVENT_MAX as usize]; COMMON_NAMES.len()] = {
+    let mut t = [[NO_INDEX; super::table::EVENT_MAX as usize]; COMMON_NAMES.len()];
+    let mut n = 0;
+    while n < COMMON_NAMES.len() {
+        let mut ev = 0;
+        while ev < super::table::EVENTS.len() {
+            let params = super::table::EVENTS[ev].params;
+            let mut p = params.len();
+            // The first parameter of the name, as a search from the start finds.
+            while p > 0 {
+                p -= 1;
+                if same_name(params[p].name, COMMON_NAMES[n]) {
+                    t[n][ev] = p as u8;
+                }
+            }
+            ev += 1;
+        }
+        n += 1;
+    }
+    t
+};
+
+/// Index of the parameter `name` in event `id`'s schema entry: from a table
+/// built at compile time for the names nearly every event looks up, else by
+/// comparing names.
+pub fn param_index(id: u16, name: &str) -> Option<usize> {
+    let row = match name {
+        "fd" => 0,
+        "res" => 1,
+        "name" => 2,
+        "flags" => 3,
+        "dirfd" => 4,
+        _ => {
+            return info(id)?.params.iter().position(|p| p.name == name);
+        }
+    };
+    match COMMON_INDEX[row].get(id as usize) {
+        Some(&i) if i != NO_INDEX => Some(i as usize),
+        _ => None,
+    }
+}
+
 /// Schema entry of an event id, if the id is known.
 pub fn info(id: u16) -> Option<&'static EventInfo> {
     super::table::EVENTS.get(id as usize)
@@ -123,4 +189,34 @@ pub fn info(id: u16) -> Option<&'static EventInfo> {
 /// Whether an event id is an enter event (even ids) or exit (odd).
 pub fn is_enter(id: u16) -> bool {
     id % 2 == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::table::EVENTS;
+
+    #[test]
+    fn param_index_agrees_with_a_search_by_name() {
+        let mut names: Vec<&str> = EVENTS
+            .iter()
+            .flat_map(|e| e.params.iter().map(|p| p.name))
+            .collect();
+        names.extend(["nosuch", ""]);
+        names.sort();
+        names.dedup();
+        for id in 0..EVENTS.len() as u16 + 2 {
+            for name in &names {
+                let want = info(id).and_then(|i| i.params.iter().position(|p| p.name == *name));
+                assert_eq!(param_index(id, name), want, "event {id} param {name}");
+            }
+        }
+        // The table covers the common names where they exist.
+        let openat = crate::event::table::id::SYSCALL_OPENAT_2_X;
+        let got: Vec<_> = COMMON_NAMES
+            .iter()
+            .map(|n| param_index(openat, n))
+            .collect();
+        assert_eq!(got, [Some(0), None, Some(2), Some(3), Some(1)]);
+    }
 }

@@ -228,14 +228,7 @@ impl<'a> EventView<'a> {
     }
     /// Index of the parameter named `name` in the schema, if decoded.
     pub fn param_index(&self, name: &str) -> Option<usize> {
-        let info = self.info()?;
-        // Names are short: compared in line, without a memcmp call each.
-        let same =
-            |a: &str| a.len() == name.len() && a.bytes().zip(name.bytes()).all(|(x, y)| x == y);
-        info.params
-            .iter()
-            .take(self.nparams as usize)
-            .position(|p| same(p.name))
+        schema::param_index(self.event_type(), name).filter(|&i| i < self.nparams as usize)
     }
     /// The bytes of the parameter named `name`.
     pub fn param_by_name(&self, name: &str) -> Option<&'a [u8]> {

@@ -6,7 +6,9 @@
 # tracking need), and with the reference scap.ko and `sysdig -w` when present.
 # "hooks-only" has the tracepoints attached but nothing of interest (ringcheck
 # asks for one unused syscall number): the floor any tracepoint-based capture
-# pays. Two rounds. Prints "BENCH name rate drops" and "BENCH-INFO ...".
+# pays. Three rounds (the host's noise shows in single rounds). Prints
+# "BENCH name rate drops mean" (rate: sysloop's 90th percentile of 100 ms
+# windows; mean: over the whole run) and "BENCH-INFO ...".
 SECS=4
 
 # Sum of the drop columns of the `saker capture` summary (the faulted column counts
@@ -16,20 +18,21 @@ capture_drops() {
 }
 
 round() {
-	echo "BENCH none $(sysloop $SECS) 0"
+	rate=$(sysloop $SECS)
+	echo "BENCH none ${rate% *} 0 ${rate#* }"
 
 	insmod /saker.ko
 	ringcheck -i 335 -q -t $((SECS + 3)) >/tmp/hooks.txt 2>&1 &
 	sleep 2
 	rate=$(sysloop $SECS)
 	wait
-	echo "BENCH hooks-only $rate 0"
+	echo "BENCH hooks-only ${rate% *} 0 ${rate#* }"
 
 	saker capture -w /dev/null -s all -M $((SECS + 3)) 2>/tmp/cap.txt &
 	sleep 2
 	rate=$(sysloop $SECS)
 	wait
-	echo "BENCH saker-all $rate $(capture_drops /tmp/cap.txt)"
+	echo "BENCH saker-all ${rate% *} $(capture_drops /tmp/cap.txt) ${rate#* }"
 
 	saker --foreground -c /bench.yaml -r /saker_rules.yaml >/tmp/svc.txt 2>&1 &
 	svc=$!
@@ -39,7 +42,7 @@ round() {
 	wait $svc
 	drops=$(grep -c -i 'drop' /tmp/svc.txt)
 	grep -i 'drop' /tmp/svc.txt | sed 's/^/BENCH-INFO saker-rules: /'
-	echo "BENCH saker-rules $rate $drops"
+	echo "BENCH saker-rules ${rate% *} $drops ${rate#* }"
 	rmmod saker
 
 	if [ -f /scap.ko ] && [ -x /usr/bin/sysdig ]; then
@@ -50,12 +53,13 @@ round() {
 		rate=$(sysloop $SECS)
 		kill -INT $sd
 		wait $sd
-		echo "BENCH scap+sysdig $rate -"
+		echo "BENCH scap+sysdig ${rate% *} - ${rate#* }"
 		rmmod scap
 	fi
 }
 
 echo "root:x:0:0:root:/root:/bin/sh" >/etc/passwd
 echo "BENCH-INFO clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+round
 round
 round

@@ -4,6 +4,13 @@
  * open/read/close/getppid on a file for the given number of seconds and
  * prints the loop rate (loops per second).
  *
+ * The rate is measured over windows of 100 ms and the 90th percentile of the
+ * windows' rates is printed: the guest's vCPUs are threads of a host whose
+ * other work takes them off their CPU now and then, which slows some windows
+ * but never speeds one up; a high percentile is the rate of the windows left
+ * alone, and unlike the fastest window it does not hang on one window.
+ * The mean rate over the whole run follows it.
+ *
  * usage: sysloop SECONDS [FILE]
  */
 #include <fcntl.h>
@@ -39,11 +46,23 @@ static int one_loop(const char *path)
 	return 0;
 }
 
+#define WINDOW 0.1
+#define MAX_WINDOWS 4096
+
+static int by_rate(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
 int main(int argc, char **argv)
 {
-	double seconds = argc > 1 ? atof(argv[1]) : 2, t0 = now(), t;
+	static double rate[MAX_WINDOWS];
+	double seconds = argc > 1 ? atof(argv[1]) : 2, t0 = now(), w0 = t0, t;
 	const char *path = argc > 2 ? argv[2] : "/etc/passwd";
-	unsigned long n = 0;
+	unsigned long n = 0, total = 0;
+	int windows = 0;
 
 	do {
 		int i;
@@ -53,7 +72,20 @@ int main(int argc, char **argv)
 				return 1;
 		n += 256;
 		t = now();
+		if (t - w0 >= WINDOW) {
+			if (windows < MAX_WINDOWS)
+				rate[windows++] = n / (t - w0);
+			total += n;
+			n = 0;
+			w0 = t;
+		}
 	} while (t - t0 < seconds);
-	printf("%.0f\n", n / (t - t0));
+	total += n;
+	if (!windows) {
+		printf("%.0f %.0f\n", total / (t - t0), total / (t - t0));
+		return 0;
+	}
+	qsort(rate, windows, sizeof(rate[0]), by_rate);
+	printf("%.0f %.0f\n", rate[(windows - 1) * 9 / 10], total / (t - t0));
 	return 0;
 }

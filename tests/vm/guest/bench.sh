@@ -6,7 +6,9 @@
 # tracking need), and with the reference scap.ko and `sysdig -w` when present.
 # "hooks-only" has the tracepoints attached but nothing of interest (ringcheck
 # asks for one unused syscall number): the floor any tracepoint-based capture
-# pays. Three rounds (the host's noise shows in single rounds). Prints
+# pays. "svc-set" has ringcheck take what the service takes of this loop
+# (openat's exit and close's enter events): the service row minus the rule
+# engine. Three rounds (the host's noise shows in single rounds). Prints
 # "BENCH name rate drops mean" (rate: sysloop's 90th percentile of 100 ms
 # windows; mean: over the whole run) and "BENCH-INFO ...".
 SECS=4
@@ -43,6 +45,14 @@ round() {
 	drops=$(grep -c -i 'drop' /tmp/svc.txt)
 	grep -i 'drop' /tmp/svc.txt | sed 's/^/BENCH-INFO saker-rules: /'
 	echo "BENCH saker-rules ${rate% *} $drops ${rate#* }"
+
+	# What the service's interest set costs this loop with a consumer that
+	# only checks records: openat's exit and close's enter events.
+	ringcheck -i '257<,3>' -q -t $((SECS + 3)) >/tmp/rcs.txt 2>&1 &
+	sleep 2
+	rate=$(sysloop $SECS)
+	wait
+	echo "BENCH svc-set ${rate% *} 0 ${rate#* }"
 	rmmod saker
 
 	if [ -f /scap.ko ] && [ -x /usr/bin/sysdig ]; then

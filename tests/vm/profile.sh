@@ -19,7 +19,9 @@
 #        tests/vm/profile.sh -r DIR [-d SYMBOL]...
 #   NAME=INTEREST  a configuration: ringcheck -i INTEREST runs while the loop
 #                  is measured ("-": no consumer, the module loaded but idle;
-#                  NR> or NR< takes a syscall's enter or exit event alone).
+#                  NR> or NR< takes a syscall's enter or exit event alone;
+#                  "service": the saker service with the default rules,
+#                  configured as in `make bench`, is the consumer).
 #                  Default: none=- hooks=335 close=3 openat=257 getppid=110.
 #                  The first one is the baseline of the differences.
 #   -n N           loop iterations per configuration (default 20000)
@@ -105,8 +107,9 @@ def table(title, rows):
 for (name, interest), (s, det) in zip((c.split("=", 1) for c in configs), per):
     total = sum(s.values()) / n
     rows = sorted(((k, v / n) for k, v in s.items()), key=lambda r: -r[1])
-    table("%s (ringcheck -i %s): %.1f insn/loop, user %.1f, saker.ko %.1f" % (
-        name, interest, total, s.get("[user]", 0) / n,
+    who = "the saker service" if interest == "service" else "ringcheck -i " + interest
+    table("%s (%s): %.1f insn/loop, user %.1f, saker.ko %.1f" % (
+        name, who, total, s.get("[user]", 0) / n,
         sum(v for k, v in s.items() if k.endswith("[saker]")) / n), rows)
     for sname, offs in sorted(det.items()):
         print("profile:   detail %s (offset insn/loop)" % sname)
@@ -196,7 +199,12 @@ gcc -O2 -Wall -static -o "$work/kloop" "$work/kloop.c" || vm_die "building kloop
 	for c in "$@"; do
 		name=${c%%=*}
 		interest=${c#*=}
-		if [ "$interest" = - ]; then
+		if [ "$interest" = service ]; then
+			printf 'saker --foreground -c /bench.yaml -r /saker_rules.yaml >/tmp/svc.txt 2>&1 &\n'
+			printf 'svc=$!; sleep 3\n'
+			printf 'kloop $N && echo "PROFILE %s"\n' "$name"
+			printf 'kill -TERM $svc; wait $svc\n'
+		elif [ "$interest" = - ]; then
 			printf 'kloop $N && echo "PROFILE %s"\n' "$name"
 		else
 			printf "ringcheck -i '%s' -q -t 100000 >/tmp/rc.txt 2>&1 &\n" "$interest"
@@ -208,7 +216,10 @@ gcc -O2 -Wall -static -o "$work/kloop" "$work/kloop.c" || vm_die "building kloop
 	printf 'rmmod saker\n'
 } >"$work/guest.sh"
 
-VM_EXTRA=$work/kloop vm_build_initramfs "$work/initrd.gz" "$work/guest.sh"
+SAKER=${SAKER:-$VM_ROOT/target/release/saker}
+[ -x "$SAKER" ] || vm_die "$SAKER is missing (make agent)"
+VM_EXTRA="$work/kloop $VM_ROOT/tests/vm/bench.yaml=/bench.yaml $VM_ROOT/rules/saker_rules.yaml=/saker_rules.yaml" \
+	vm_build_initramfs "$work/initrd.gz" "$work/guest.sh" "$SAKER"
 timeout 1800 qemu-system-x86_64 -accel tcg,thread=single -icount shift=0 -m 1024 -smp 1 \
 	-plugin "$work/insnprof.so,out=$work/counts" \
 	-nographic -no-reboot -kernel "$VM_KERNEL" -initrd "$work/initrd.gz" \

@@ -4,6 +4,8 @@
 //! [`for_rules`] returns the rule engine; [`NoEngine`] raises nothing and
 //! stands in when a rule set cannot be compiled.
 
+use std::collections::BTreeSet;
+
 use crate::event::view::EventView;
 use crate::output::alert::Alert;
 use crate::rules::Loaded;
@@ -26,6 +28,12 @@ pub trait Evaluator: Send {
     /// Waits for every event given and sends out the remaining alerts;
     /// called before the evaluator is replaced or the source ends.
     fn finish(&mut self, _emit: &mut dyn FnMut(Alert)) {}
+
+    /// The event ids some rule is tested on, when the evaluator knows
+    /// them (the interest set then leaves out the others).
+    fn tested_events(&self) -> Option<BTreeSet<u16>> {
+        None
+    }
 }
 
 /// Stands in for the missing engine: loads nothing, raises nothing.

@@ -385,7 +385,7 @@ fn serve(opts: &Options, settings: Settings, log: &Arc<Logger>) -> Result<(), Er
         },
         s => s.clone(),
     };
-    let wanted = source::wanted_by(&settings.rules);
+    let wanted = source::wanted_by(&settings.rules, ev.as_ref());
     let mut pipeline = Pipeline::start(source, wanted, ev, shared.clone()).map_err(Error::start)?;
     log.info("event processing started");
 
@@ -520,15 +520,13 @@ fn reload(
     if let Ok(mut d) = shared.drops.lock() {
         *d = next.config.syscall_event_drops.clone();
     }
+    let ev = evaluator::for_rules(&next.rules, host, next.config.rule_workers);
+    let wanted = source::wanted_by(&next.rules, ev.as_ref());
     if let Ok(mut n) = shared.next_evaluator.lock() {
-        *n = Some(evaluator::for_rules(
-            &next.rules,
-            host,
-            next.config.rule_workers,
-        ));
+        *n = Some(ev);
     }
     if let Ok(mut n) = shared.next_interest.lock() {
-        *n = Some(source::wanted_by(&next.rules));
+        *n = Some(wanted);
     }
     let old = match shared.outputs.write() {
         Ok(mut o) => std::mem::replace(&mut *o, Arc::new(outputs)),

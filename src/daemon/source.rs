@@ -9,8 +9,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use crate::capture::Reader;
-use crate::engine::{Engine, Options as EngineOptions};
-use crate::event::table::EVENT_MAX;
+use crate::daemon::evaluator::Evaluator;
 use crate::event::view::EventView;
 use crate::filter::evttype::EvtTypes;
 use crate::ring::capture_loop::REORDER_WINDOW;
@@ -50,11 +49,11 @@ pub enum Wanted {
     },
 }
 
-/// What the enabled syscall rules of `rules` need. The rules are compiled
-/// as the evaluator compiles them to learn which events they are tested on:
-/// a rule on `open` that reads the path and the result is never tested on
-/// open's enter event, so the module need not capture it.
-pub fn wanted_by(rules: &Loaded) -> Wanted {
+/// What the enabled syscall rules of `rules` need, `ev` being their
+/// evaluator: it knows which events they are tested on (a rule on `open`
+/// that reads the path and the result is never tested on open's enter
+/// event, so the module need not capture it).
+pub fn wanted_by(rules: &Loaded, ev: &dyn Evaluator) -> Wanted {
     let mut names = BTreeSet::new();
     for r in rules
         .rules
@@ -66,10 +65,10 @@ pub fn wanted_by(rules: &Loaded) -> Wanted {
             EvtTypes::AllExcept(_) => return Wanted::All,
         }
     }
-    let tested = Engine::new(&rules.rules, EngineOptions::default())
-        .ok()
-        .map(|e| (0..EVENT_MAX).filter(|&t| e.tests_event(t)).collect());
-    Wanted::Names { names, tested }
+    Wanted::Names {
+        names,
+        tested: ev.tested_events(),
+    }
 }
 
 /// What the module was asked to capture.
@@ -355,7 +354,8 @@ mod tests {
             l.load_str("r.yaml", text);
             let loaded = l.finish();
             assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
-            assert_eq!(&wanted_by(&loaded), wanted, "{text}");
+            let ev = crate::daemon::evaluator::for_rules(&loaded, "h", 1);
+            assert_eq!(&wanted_by(&loaded, ev.as_ref()), wanted, "{text}");
         }
     }
 

@@ -6,12 +6,14 @@
 use crate::daemon::evaluator::Evaluator;
 use crate::event::params;
 use crate::event::schema::{EF_CREATES_FD, EF_USES_FD};
+use crate::event::table::EVENT_MAX;
 use crate::event::view::EventView;
 use crate::filter::eval::{Record, Scratch};
 use crate::filter::fields::Ctx;
 use crate::output::alert::Alert;
 use crate::state::State;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::pool::Pool;
@@ -81,6 +83,14 @@ impl Evaluator for LiveEvaluator {
 
     fn raises_alerts(&self) -> bool {
         !self.engine.rules().is_empty()
+    }
+
+    fn tested_events(&self) -> Option<BTreeSet<u16>> {
+        Some(
+            (0..EVENT_MAX)
+                .filter(|&t| self.engine.tests_event(t))
+                .collect(),
+        )
     }
 
     fn flush(&mut self, emit: &mut dyn FnMut(Alert)) {

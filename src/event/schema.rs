@@ -165,15 +165,8 @@ static COMMON_INDEX: [[u8; super::table::EVENT_MAX as usize]; COMMON_NAMES.len()
 /// built at compile time for the names nearly every event looks up, else by
 /// comparing names.
 pub fn param_index(id: u16, name: &str) -> Option<usize> {
-    let row = match name {
-        "fd" => 0,
-        "res" => 1,
-        "name" => 2,
-        "flags" => 3,
-        "dirfd" => 4,
-        _ => {
-            return info(id)?.params.iter().position(|p| p.name == name);
-        }
+    let Some(row) = COMMON_NAMES.iter().position(|n| *n == name) else {
+        return info(id)?.params.iter().position(|p| p.name == name);
     };
     match COMMON_INDEX[row].get(id as usize) {
         Some(&i) if i != NO_INDEX => Some(i as usize),

@@ -28,13 +28,7 @@ set -u
 SAKER=${SAKER:-$VM_ROOT/target/release/saker}
 vm_require_tools
 vm_find_kernel
-if [ -n "${DRIVER_DIR:-}" ]; then
-	make -s -C "$DRIVER_DIR" KDIR="$VM_KDIR" >/dev/null ||
-		vm_die "building saker.ko in $DRIVER_DIR failed"
-	VM_MODULE=$DRIVER_DIR/saker.ko
-else
-	vm_build_module
-fi
+vm_build_module
 [ -x "$SAKER" ] || vm_die "$SAKER is missing (make agent)"
 
 work=$(mktemp -d)

@@ -29,66 +29,11 @@ N=${1:-50000}
 SAKER=${SAKER:-$VM_ROOT/target/release/saker}
 vm_require_tools
 vm_find_kernel
-if [ -n "${DRIVER_DIR:-}" ]; then
-	make -s -C "$DRIVER_DIR" KDIR="$VM_KDIR" >/dev/null ||
-		vm_die "building saker.ko in $DRIVER_DIR failed"
-	VM_MODULE=$DRIVER_DIR/saker.ko
-else
-	vm_build_module
-fi
+vm_build_module
 [ -x "$SAKER" ] || vm_die "$SAKER is missing (make agent)"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-
-cat >"$work/kloop.c" <<'EOF'
-/* kloop N: N loops of open/read/close/getppid; prints thread CPU ns and
- * monotonic ns per loop. */
-#include <fcntl.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <time.h>
-#include <unistd.h>
-
-static long long ns(clockid_t clock)
-{
-	struct timespec t;
-
-	clock_gettime(clock, &t);
-	return t.tv_sec * 1000000000LL + t.tv_nsec;
-}
-
-static int one_loop(char *buf)
-{
-	int fd = open("/etc/passwd", O_RDONLY);
-
-	if (fd < 0 || read(fd, buf, 64) < 0)
-		return -1;
-	close(fd);
-	getppid();
-	return 0;
-}
-
-int main(int argc, char **argv)
-{
-	long i, n = argc > 1 ? atol(argv[1]) : 10000;
-	long long c0, w0;
-	char buf[64];
-
-	for (i = 0; i < 1000; i++)
-		if (one_loop(buf))
-			return 1;
-	c0 = ns(CLOCK_THREAD_CPUTIME_ID);
-	w0 = ns(CLOCK_MONOTONIC);
-	for (i = 0; i < n; i++)
-		if (one_loop(buf))
-			return 1;
-	printf("%.1f %.1f\n", (double)(ns(CLOCK_THREAD_CPUTIME_ID) - c0) / n,
-	       (double)(ns(CLOCK_MONOTONIC) - w0) / n);
-	return 0;
-}
-EOF
-gcc -O2 -Wall -static -o "$work/kloop" "$work/kloop.c" || vm_die "building kloop failed"
 
 cat >"$work/guest.sh" <<EOF
 #!/bin/sh
@@ -131,7 +76,7 @@ for round in 1 2; do
 done
 EOF
 
-VM_EXTRA="$work/kloop $VM_ROOT/tests/vm/bench.yaml=/bench.yaml $VM_ROOT/rules/saker_rules.yaml=/saker_rules.yaml" \
+VM_EXTRA="$VM_ROOT/tests/vm/bench.yaml=/bench.yaml $VM_ROOT/rules/saker_rules.yaml=/saker_rules.yaml" \
 	vm_build_initramfs "$work/initrd.gz" "$work/guest.sh" "$SAKER"
 timeout 900 qemu-system-x86_64 -accel tcg,thread=single -icount shift=0 -m 1024 -smp 1 \
 	-nographic -no-reboot -kernel "$VM_KERNEL" -initrd "$work/initrd.gz" \

@@ -46,15 +46,17 @@ vm_find_kernel() {
 }
 
 # saker.ko for the guest kernel (rebuilt unless driver/saker.ko matches it).
+# DRIVER_DIR=dir: the module of another copy of driver/ (to compare).
 vm_build_module() {
-	ko="$VM_ROOT/driver/saker.ko"
+	drv_dir=${DRIVER_DIR:-$VM_ROOT/driver}
+	ko="$drv_dir/saker.ko"
 	if [ ! -f "$ko" ] || [ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" != "$VM_KVER" ] ||
-		[ -n "$(find "$VM_ROOT/driver" -name '*.[ch]' -newer "$ko" | head -1)" ]; then
-		make -s -C "$VM_ROOT/driver" KDIR="$VM_KDIR" >/dev/null ||
-			vm_die "building saker.ko against $VM_KDIR failed"
+		[ -n "$(find "$drv_dir" -name '*.[ch]' -newer "$ko" | head -1)" ]; then
+		make -s -C "$drv_dir" KDIR="$VM_KDIR" >/dev/null ||
+			vm_die "building saker.ko in $drv_dir against $VM_KDIR failed"
 	fi
 	[ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" = "$VM_KVER" ] ||
-		vm_die "driver/saker.ko is not built for $VM_KVER"
+		vm_die "$ko is not built for $VM_KVER"
 	VM_MODULE=$ko
 }
 

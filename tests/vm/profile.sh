@@ -135,60 +135,13 @@ fi
 vm_require_tools
 command -v python3 >/dev/null || vm_die "missing python3"
 vm_find_kernel
-if [ -n "${DRIVER_DIR:-}" ]; then
-	make -s -C "$DRIVER_DIR" KDIR="$VM_KDIR" >/dev/null ||
-		vm_die "building saker.ko in $DRIVER_DIR failed"
-	VM_MODULE=$DRIVER_DIR/saker.ko
-else
-	vm_build_module
-fi
+vm_build_module
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
 gcc -O2 -Wall -Wextra -shared -fPIC -fvisibility=hidden -o "$work/insnprof.so" \
 	"$VM_DIR/qemu-prof/insnprof.c" || vm_die "building the QEMU plugin failed"
-
-cat >"$work/kloop.c" <<'EOF'
-/* kloop N: 1000 loops of open/read/close/getppid, a marker (the no-op
- * xchg %bx,%bx that the plugin looks for), N loops, a marker. */
-#include <fcntl.h>
-#include <stdlib.h>
-#include <unistd.h>
-
-static void marker(void)
-{
-	__asm__ volatile("xchg %%bx, %%bx" : : : "memory");
-}
-
-static int one_loop(char *buf)
-{
-	int fd = open("/etc/passwd", O_RDONLY);
-
-	if (fd < 0 || read(fd, buf, 64) < 0)
-		return -1;
-	close(fd);
-	getppid();
-	return 0;
-}
-
-int main(int argc, char **argv)
-{
-	long i, n = argc > 1 ? atol(argv[1]) : 10000;
-	char buf[64];
-
-	for (i = 0; i < 1000; i++)
-		if (one_loop(buf))
-			return 1;
-	marker();
-	for (i = 0; i < n; i++)
-		if (one_loop(buf))
-			return 1;
-	marker();
-	return 0;
-}
-EOF
-gcc -O2 -Wall -static -o "$work/kloop" "$work/kloop.c" || vm_die "building kloop failed"
 
 {
 	printf '#!/bin/sh\nN=%s\n' "$N"
@@ -218,7 +171,7 @@ gcc -O2 -Wall -static -o "$work/kloop" "$work/kloop.c" || vm_die "building kloop
 
 SAKER=${SAKER:-$VM_ROOT/target/release/saker}
 [ -x "$SAKER" ] || vm_die "$SAKER is missing (make agent)"
-VM_EXTRA="$work/kloop $VM_ROOT/tests/vm/bench.yaml=/bench.yaml $VM_ROOT/rules/saker_rules.yaml=/saker_rules.yaml" \
+VM_EXTRA="$VM_ROOT/tests/vm/bench.yaml=/bench.yaml $VM_ROOT/rules/saker_rules.yaml=/saker_rules.yaml" \
 	vm_build_initramfs "$work/initrd.gz" "$work/guest.sh" "$SAKER"
 timeout 1800 qemu-system-x86_64 -accel tcg,thread=single -icount shift=0 -m 1024 -smp 1 \
 	-plugin "$work/insnprof.so,out=$work/counts" \

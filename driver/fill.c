@@ -936,12 +936,8 @@ static __always_inline u32 sk_oflags(unsigned long flags)
 static __always_inline bool sk_fixed_begin(struct sk_ring *ring, u64 size,
 					   u64 *head, u8 **p)
 {
-	struct saker_ring_producer *prod = ring->prod;
-	/* Pairs with the consumer's store-release of tail. */
-	u64 used = (*head = prod->head) - smp_load_acquire(&ring->cons->tail);
-
-	if (unlikely(used > ring->mask + 1 || size > ring->mask + 1 - used)) {
-		sk_count(&prod->n_drops_full);
+	if (unlikely(size > sk_ring_room(ring, head))) {
+		sk_count(&ring->prod->n_drops_full);
 		return false;
 	}
 	*p = ring->data + (*head & ring->mask);
@@ -980,7 +976,7 @@ static __always_inline bool __sk_fast_open(struct sk_ring *ring,
 	unsigned long name, flags, mode;
 	u32 np, pos, len, i = 0;
 	bool fault = false;
-	u64 head, used;
+	u64 head;
 	u16 *lens;
 	u8 *p;
 	long n;
@@ -995,10 +991,7 @@ static __always_inline bool __sk_fast_open(struct sk_ring *ring,
 		mode = regs->dx;
 	}
 	np = 3 + at + 2 * exit;
-	head = prod->head;
-	/* Pairs with the consumer's store-release of tail. */
-	used = head - smp_load_acquire(&ring->cons->tail);
-	if (unlikely(used > ring->mask + 1 || ring->mask + 1 - used <
+	if (unlikely(sk_ring_room(ring, &head) <
 		     SAKER_RECORD_SIZE(SK_HDR_LEN(6) + 16 + SK_MAX_PATH + 12)))
 		return false;
 	p = ring->data + (head & ring->mask);
@@ -1079,16 +1072,12 @@ static noinline bool sk_fast_buf_x(struct sk_ring *ring, unsigned long ubuf,
 {
 	struct saker_ring_producer *prod = ring->prod;
 	u32 len = SK_HDR_LEN(2) + 8 + n;
-	u64 head, used;
+	u64 head;
 	u8 *p;
 
 	/* n is at most the snaplen: its length fits in the u16 */
 	BUILD_BUG_ON(SK_MAX_SNAPLEN > U16_MAX);
-	head = prod->head;
-	/* Pairs with the consumer's store-release of tail. */
-	used = head - smp_load_acquire(&ring->cons->tail);
-	if (unlikely(used > ring->mask + 1 ||
-		     ring->mask + 1 - used < SAKER_RECORD_SIZE((u64)len)))
+	if (unlikely(sk_ring_room(ring, &head) < SAKER_RECORD_SIZE((u64)len)))
 		return false;
 	p = ring->data + (head & ring->mask);
 	put_unaligned((u64)ret, (u64 *)(p + SK_HDR_LEN(2)));
@@ -1103,20 +1092,20 @@ static noinline bool sk_fast_buf_x(struct sk_ring *ring, unsigned long ubuf,
 }
 
 /*
- * Fast path classes of the events sk_fast_small does not name: one 8-byte
+ * Fast path classes of the events sk_fast_small does not name: none; one 8-byte
  * parameter from the table's default source, an int argument (sign
  * extended) or another type; open and openat; the exits of read and pread,
- * of write and pwrite; none.
+ * of write and pwrite.
  */
 enum {
-	SK_FAST_UNKNOWN, SK_FAST_INT8, SK_FAST_RAW8, SK_FAST_OPEN,
-	SK_FAST_RBUF, SK_FAST_WBUF, SK_FAST_NONE
+	SK_FAST_NONE, SK_FAST_INT8, SK_FAST_RAW8, SK_FAST_OPEN,
+	SK_FAST_RBUF, SK_FAST_WBUF
 };
 
-/* Per event, learnt at its first occurrence (the same whoever writes it). */
-static u8 sk_fast_class[SAKER_EVT_MAX];
+/* Per event, from the schema and fill tables (sk_fill_init). */
+static u8 sk_fast_class[SAKER_EVT_MAX] __ro_after_init;
 
-static u8 sk_fast_classify(u16 type)
+static u8 __init sk_fast_classify(u16 type)
 {
 	const struct sk_event_info *info = &sk_schema[type];
 
@@ -1199,11 +1188,7 @@ static __always_inline bool sk_fast_small(struct sk_session *s,
 	default:
 		break;
 	}
-	cls = READ_ONCE(sk_fast_class[type]);
-	if (unlikely(!cls)) {
-		cls = sk_fast_classify(type);
-		WRITE_ONCE(sk_fast_class[type], cls);
-	}
+	cls = sk_fast_class[type];
 	if (cls == SK_FAST_OPEN)
 		return sk_fast_open(ring, regs, ret, type, ts);
 	if (cls == SK_FAST_RBUF)
@@ -1231,16 +1216,25 @@ static __always_inline bool sk_fast_small(struct sk_session *s,
 	return true;
 }
 
+/* The fast path class of every event. */
+void __init sk_fill_init(void)
+{
+	u16 type;
+
+	for (type = 0; type < SAKER_EVT_MAX; type++)
+		sk_fast_class[type] = sk_fast_classify(type);
+}
+
 /*
  * The events without a fast path: the table-driven fill. Out of line, so
  * that the small events' frame stays light.
  */
 static noinline void sk_event_other(struct sk_session *s,
-				    struct sk_ring *ring, struct pt_regs *regs,
-				    long nr, long ret, bool is_exit, u64 ts)
+				    struct sk_ring *ring,
+				    const struct sk_syscall_entry *sc,
+				    struct pt_regs *regs, long nr, long ret,
+				    bool is_exit, u16 type, u64 ts)
 {
-	const struct sk_syscall_entry *sc = &sk_syscalls[nr];
-	u16 type = is_exit ? sc->exit_event : sc->enter_event;
 	/* In the ring, not on the stack: no zeroing of locals per event. */
 	struct sk_record *r = &ring->rec;
 	struct sk_call *c = &ring->call;
@@ -1283,7 +1277,7 @@ noinline void sk_syscall_event(struct sk_session *s, struct pt_regs *regs,
 		goto out;
 	ts = sk_clock(ring);
 	if (!sk_fast_small(s, ring, sc, regs, nr, ret, is_exit, type, ts))
-		sk_event_other(s, ring, regs, nr, ret, is_exit, ts);
+		sk_event_other(s, ring, sc, regs, nr, ret, is_exit, type, ts);
 	sk_ring_put(ring);
 out:
 	preempt_enable_notrace();

@@ -254,6 +254,7 @@ static int __init sk_init(void)
 	err = sk_probes_init();
 	if (err)
 		return err;
+	sk_fill_init();
 	return misc_register(&sk_miscdev);
 }
 

@@ -182,6 +182,19 @@ static __always_inline void sk_ring_put(struct sk_ring *ring)
 }
 
 /*
+ * Free bytes at this ring's head, the head going to *head; none when the
+ * consumer wrote a tail that makes more bytes used than the ring holds.
+ */
+static __always_inline u64 sk_ring_room(struct sk_ring *ring, u64 *head)
+{
+	/* Pairs with the consumer's store-release of tail. */
+	u64 used = (*head = ring->prod->head) -
+		   smp_load_acquire(&ring->cons->tail);
+
+	return used > ring->mask + 1 ? 0 : ring->mask + 1 - used;
+}
+
+/*
  * Start a record of the given type at this ring's head. The caller runs with
  * preemption disabled on the ring's CPU and holds the re-entry guard.
  * Returns 0, or -ENOSPC after counting a full-ring drop.
@@ -189,21 +202,17 @@ static __always_inline void sk_ring_put(struct sk_ring *ring)
 static __always_inline int sk_record_begin(struct sk_ring *ring,
 					   struct sk_record *r, u16 type)
 {
-	struct saker_ring_producer *prod = ring->prod;
-	/* Pairs with the consumer's store-release of tail. */
-	u64 used = prod->head - smp_load_acquire(&ring->cons->tail);
-	u64 space = ring->mask + 1 - used;
+	u64 head, space = sk_ring_room(ring, &head);
 
 	r->info = &sk_schema[type];
 	r->nparams = r->info->nparams;
 	r->len = sizeof(struct saker_evt_hdr) + r->nparams * sizeof(u16);
-	/* used > ring_bytes: a consumer that wrote nonsense, the ring is full */
-	if (unlikely(used > ring->mask + 1 || r->len > space)) {
-		sk_count(&prod->n_drops_full);
+	if (unlikely(r->len > space)) {
+		sk_count(&ring->prod->n_drops_full);
 		return -ENOSPC;
 	}
 	r->ring = ring;
-	r->base = ring->data + (prod->head & ring->mask);
+	r->base = ring->data + (head & ring->mask);
 	r->cap = min_t(u64, space, SK_MAX_RECORD);
 	r->type = type;
 	r->idx = 0;
@@ -263,6 +272,7 @@ u8 *sk_put_open(struct sk_record *r, u32 *room);
 void sk_put_close(struct sk_record *r, u32 len);
 void sk_syscall_event(struct sk_session *s, struct pt_regs *regs, long nr,
 		      long ret, bool is_exit);
+void sk_fill_init(void);
 u64 sk_vm_kib(int field);
 
 /* fill_table.c */

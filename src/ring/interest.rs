@@ -99,11 +99,6 @@ fn event_name(id: u16) -> Option<&'static str> {
         .map(|i| i.name)
 }
 
-/// Whether event `id` has a parameter called `name`.
-fn has_param(id: u16, name: &str) -> bool {
-    schema::info(id).is_some_and(|i| i.params.iter().any(|p| p.name == name))
-}
-
 /// Sets or clears bit `nr` of a bitmap.
 fn assign(words: &mut [u64], nr: usize, on: bool) {
     if on {
@@ -192,7 +187,7 @@ impl Interest {
         for nr in 0..abi::SAKER_SYSCALL_MAX as usize {
             let (enter, exit) = (map.enter_event[nr], map.exit_event[nr]);
             if event_name(exit).is_some_and(|n| STATE_EXIT_ONLY.contains(&n))
-                && has_param(exit, "name")
+                && schema::param_index(exit, "name").is_some()
             {
                 assign(&mut i.abi.enter, nr, false);
             }

@@ -19,22 +19,32 @@ capture_drops() {
 	awk '$1 ~ /^[0-9]+$/ && NF == 6 { d += $3 + $5 + $6 } END { print d + 0 }' "$1"
 }
 
-round() {
-	rate=$(sysloop $SECS)
-	echo "BENCH none ${rate% *} 0 ${rate#* }"
+# report NAME DROPS: the BENCH line of the sysloop output in $rate.
+report() {
+	echo "BENCH $1 ${rate% *} $2 ${rate#* }"
+}
 
-	insmod /saker.ko
-	ringcheck -i 335 -q -t $((SECS + 3)) >/tmp/hooks.txt 2>&1 &
+# ringcheck_row NAME INTEREST: the loop with ringcheck taking INTEREST.
+ringcheck_row() {
+	ringcheck -i "$2" -q -t $((SECS + 3)) >/tmp/rc.txt 2>&1 &
 	sleep 2
 	rate=$(sysloop $SECS)
 	wait
-	echo "BENCH hooks-only ${rate% *} 0 ${rate#* }"
+	report "$1" 0
+}
+
+round() {
+	rate=$(sysloop $SECS)
+	report none 0
+
+	insmod /saker.ko
+	ringcheck_row hooks-only 335
 
 	saker capture -w /dev/null -s all -M $((SECS + 3)) 2>/tmp/cap.txt &
 	sleep 2
 	rate=$(sysloop $SECS)
 	wait
-	echo "BENCH saker-all ${rate% *} $(capture_drops /tmp/cap.txt) ${rate#* }"
+	report saker-all "$(capture_drops /tmp/cap.txt)"
 
 	saker --foreground -c /bench.yaml -r /saker_rules.yaml >/tmp/svc.txt 2>&1 &
 	svc=$!
@@ -44,15 +54,11 @@ round() {
 	wait $svc
 	drops=$(grep -c -i 'drop' /tmp/svc.txt)
 	grep -i 'drop' /tmp/svc.txt | sed 's/^/BENCH-INFO saker-rules: /'
-	echo "BENCH saker-rules ${rate% *} $drops ${rate#* }"
+	report saker-rules "$drops"
 
 	# What the service's interest set costs this loop with a consumer that
 	# only checks records: openat's exit and close's enter events.
-	ringcheck -i '257<,3>' -q -t $((SECS + 3)) >/tmp/rcs.txt 2>&1 &
-	sleep 2
-	rate=$(sysloop $SECS)
-	wait
-	echo "BENCH svc-set ${rate% *} 0 ${rate#* }"
+	ringcheck_row svc-set '257<,3>'
 	rmmod saker
 
 	if [ -f /scap.ko ] && [ -x /usr/bin/sysdig ]; then
@@ -63,7 +69,7 @@ round() {
 		rate=$(sysloop $SECS)
 		kill -INT $sd
 		wait $sd
-		echo "BENCH scap+sysdig ${rate% *} - ${rate#* }"
+		report scap+sysdig -
 		rmmod scap
 	fi
 }

@@ -4,7 +4,7 @@
 # open/read/close/getppid loop (guest/sysloop) runs with no capture, with
 # saker.ko + `saker capture` taking every syscall, with saker.ko + the saker
 # service running the default rules, and with the reference scap.ko +
-# `sysdig -w /dev/null`; three rounds, the best rate of each as a ratio to the
+# `sysdig -w /dev/null`; five rounds, the best rate of each as a ratio to the
 # best no-capture rate of the same boot. A rate is the 90th percentile of the
 # loop's rates over 100 ms windows (guest/sysloop.c says why: the host's
 # other work slows windows at random). A "hooks-only" row has the
@@ -47,7 +47,7 @@ VM_EXTRA=$extra vm_build_initramfs "$work/initrd.gz" "$VM_DIR/guest/bench.sh" "$
 export VM_ACCEL=${VM_ACCEL:-tcg,thread=multi}
 export VM_APPEND=${VM_APPEND:-clocksource=tsc tsc=reliable}
 for attempt in 1 2; do
-	vm_boot "$work/initrd.gz" "$work/console.log" "$work/results.txt" 400
+	vm_boot "$work/initrd.gz" "$work/console.log" "$work/results.txt" 700
 	tr -d '\r' <"$work/console.log" | grep -o 'BENCH[ -].*' >"$work/bench.txt"
 	[ "$(grep -c '^BENCH none ' "$work/bench.txt")" -ge 2 ] && break
 	echo "bench: boot $attempt gave no complete result; console tail:"
@@ -63,7 +63,8 @@ grep '^BENCH ' "$work/bench.txt"
 # no-capture rate of the same boot; drops are summed over the rounds.
 grep '^BENCH-INFO' "$work/bench.txt" | sort -u
 # The ratio of the means (whole runs, the host's noise included) follows.
-awk '$1 == "BENCH" {
+awk '$1 == "BENCH-CPU" { cpu[$2] += $3; ncpu[$2]++ }
+$1 == "BENCH" {
 	if ($3 > best[$2]) best[$2] = $3
 	if ($5 > mean[$2]) mean[$2] = $5
 	if ($4 != "-") drops[$2] += $4; else drops[$2] = "-"
@@ -71,7 +72,8 @@ awk '$1 == "BENCH" {
 }
 END {
 	for (i = 0; i < n; i++)
-		printf "bench: %-12s %9d loops/s  ratio %.3f  drops %-3s (means: %.3f)\n", order[i],
+		printf "bench: %-12s %9d loops/s  ratio %.3f  drops %-3s (means: %.3f)%s\n", order[i],
 			best[order[i]], best[order[i]] / best["none"], drops[order[i]],
-			mean[order[i]] / mean["none"]
+			mean[order[i]] / mean["none"],
+			ncpu[order[i]] ? sprintf("  consumer CPU %d%%", cpu[order[i]] / ncpu[order[i]]) : ""
 }' "$work/bench.txt"

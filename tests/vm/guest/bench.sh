@@ -8,15 +8,38 @@
 # asks for one unused syscall number): the floor any tracepoint-based capture
 # pays. "svc-set" has ringcheck take what the service takes of this loop
 # (openat's exit and close's enter events): the service row minus the rule
-# engine. Three rounds (the host's noise shows in single rounds). Prints
+# engine. Five rounds (the host's noise shows in single rounds). Prints
 # "BENCH name rate drops mean" (rate: sysloop's 90th percentile of 100 ms
 # windows; mean: over the whole run) and "BENCH-INFO ...".
+#
+# The loop is pinned to CPU 0 and every consumer to CPU 1, as an agent on
+# a machine with a CPU to spare would run: the guest's scheduler never puts
+# the consumer on the loop's CPU in one run and not in the next.
 SECS=4
+
+# Where the loop and the consumers run.
+LOOP_CPU="taskset -c 0"
+CONSUMER_CPU="taskset -c 1"
 
 # Sum of the drop columns of the `saker capture` summary (the faulted column counts
 # events stored with a parameter left empty, not lost ones).
 capture_drops() {
 	awk '$1 ~ /^[0-9]+$/ && NF == 6 { d += $3 + $5 + $6 } END { print d + 0 }' "$1"
+}
+
+# cpu_ticks PID: user + system clock ticks the process has used so far.
+cpu_ticks() {
+	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
+}
+
+# timed_loop PID: sysloop's output in $rate, and in $busy the share of one
+# CPU that process PID (the consumer) used meanwhile, in percent.
+timed_loop() {
+	t0=$(cpu_ticks "$1")
+	rate=$($LOOP_CPU sysloop $SECS)
+	t1=$(cpu_ticks "$1")
+	# /proc counts in USER_HZ ticks, 100 per second on x86.
+	busy=$(((t1 - t0) * 100 / (SECS * 100)))
 }
 
 # report NAME DROPS: the BENCH line of the sysloop output in $rate.
@@ -26,30 +49,35 @@ report() {
 
 # ringcheck_row NAME INTEREST: the loop with ringcheck taking INTEREST.
 ringcheck_row() {
-	ringcheck -i "$2" -q -t $((SECS + 3)) >/tmp/rc.txt 2>&1 &
+	$CONSUMER_CPU ringcheck -i "$2" -q -t $((SECS + 3)) >/tmp/rc.txt 2>&1 &
+	rc=$!
 	sleep 2
-	rate=$(sysloop $SECS)
+	timed_loop $rc
 	wait
+	echo "BENCH-CPU $1 $busy"
 	report "$1" 0
 }
 
 round() {
-	rate=$(sysloop $SECS)
+	rate=$($LOOP_CPU sysloop $SECS)
 	report none 0
 
 	insmod /saker.ko
 	ringcheck_row hooks-only 335
 
-	saker capture -w /dev/null -s all -M $((SECS + 3)) 2>/tmp/cap.txt &
+	$CONSUMER_CPU saker capture -w /dev/null -s all -M $((SECS + 3)) 2>/tmp/cap.txt &
+	cap=$!
 	sleep 2
-	rate=$(sysloop $SECS)
+	timed_loop $cap
 	wait
+	echo "BENCH-CPU saker-all $busy"
 	report saker-all "$(capture_drops /tmp/cap.txt)"
 
-	saker --foreground -c /bench.yaml -r /saker_rules.yaml >/tmp/svc.txt 2>&1 &
+	$CONSUMER_CPU saker --foreground -c /bench.yaml -r /saker_rules.yaml >/tmp/svc.txt 2>&1 &
 	svc=$!
 	sleep 3
-	rate=$(sysloop $SECS)
+	timed_loop $svc
+	echo "BENCH-CPU saker-rules $busy"
 	kill -TERM $svc
 	wait $svc
 	drops=$(grep -c -i 'drop' /tmp/svc.txt)
@@ -63,10 +91,11 @@ round() {
 
 	if [ -f /scap.ko ] && [ -x /usr/bin/sysdig ]; then
 		insmod /scap.ko
-		sysdig -w /dev/null >/tmp/sd.txt 2>&1 &
+		$CONSUMER_CPU sysdig -w /dev/null >/tmp/sd.txt 2>&1 &
 		sd=$!
 		sleep 3
-		rate=$(sysloop $SECS)
+		timed_loop $sd
+		echo "BENCH-CPU scap+sysdig $busy"
 		kill -INT $sd
 		wait $sd
 		report scap+sysdig -
@@ -76,6 +105,8 @@ round() {
 
 echo "root:x:0:0:root:/root:/bin/sh" >/etc/passwd
 echo "BENCH-INFO clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
+round
+round
 round
 round
 round

@@ -163,15 +163,23 @@ static COMMON_INDEX: [[u8; super::table::EVENT_MAX as usize]; COMMON_NAMES.len()
 
 /// Index of the parameter `name` in event `id`'s schema entry: from a table
 /// built at compile time for the names nearly every event looks up, else by
-/// comparing names.
+/// comparing names. Inlined: where `name` is a literal, the search of
+/// [`COMMON_NAMES`] is decided by the compiler.
+#[inline]
 pub fn param_index(id: u16, name: &str) -> Option<usize> {
     let Some(row) = COMMON_NAMES.iter().position(|n| *n == name) else {
-        return info(id)?.params.iter().position(|p| p.name == name);
+        return param_index_by_name(id, name);
     };
     match COMMON_INDEX[row].get(id as usize) {
         Some(&i) if i != NO_INDEX => Some(i as usize),
         _ => None,
     }
+}
+
+/// [`param_index`] for the other names: a search of the schema entry.
+#[inline(never)]
+fn param_index_by_name(id: u16, name: &str) -> Option<usize> {
+    info(id)?.params.iter().position(|p| p.name == name)
 }
 
 /// Schema entry of an event id, if the id is known.

@@ -49,6 +49,8 @@ impl std::error::Error for EventError {}
 #[derive(Clone, Copy)]
 pub struct EventView<'a> {
     raw: &'a [u8],
+    /// Event type id (the header's, read once).
+    ty: u16,
     cpu: u16,
     flags: u32,
     nparams: u8,
@@ -77,12 +79,20 @@ impl fmt::Debug for EventView<'_> {
     }
 }
 
+// One bounds check per value (the slice of the value's width), not one
+// per byte.
+#[inline]
 fn u16_at(b: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([b[at], b[at + 1]])
+    let mut a = [0u8; 2];
+    a.copy_from_slice(&b[at..at + 2]);
+    u16::from_le_bytes(a)
 }
 
+#[inline]
 fn u32_at(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+    let mut a = [0u8; 4];
+    a.copy_from_slice(&b[at..at + 4]);
+    u32::from_le_bytes(a)
 }
 
 /// Length of parameter `i` from the length array of a validated event.
@@ -148,6 +158,7 @@ impl<'a> EventView<'a> {
         }
         Ok(EventView {
             raw,
+            ty,
             cpu,
             flags,
             nparams: n as u8,
@@ -179,7 +190,7 @@ impl<'a> EventView<'a> {
     }
     /// Event type id.
     pub fn event_type(&self) -> u16 {
-        u16_at(self.raw, 20)
+        self.ty
     }
     /// Parameter count as the header states it.
     pub fn header_nparams(&self) -> u32 {
@@ -210,6 +221,7 @@ impl<'a> EventView<'a> {
         schema::is_enter(self.event_type())
     }
     /// The bytes of parameter `i`, if decoded.
+    #[inline]
     pub fn param(&self, i: usize) -> Option<&'a [u8]> {
         if i >= self.nparams as usize {
             return None;
@@ -227,10 +239,12 @@ impl<'a> EventView<'a> {
             .get(start..start + param_len(self.raw, self.large, i))
     }
     /// Index of the parameter named `name` in the schema, if decoded.
+    #[inline]
     pub fn param_index(&self, name: &str) -> Option<usize> {
         schema::param_index(self.event_type(), name).filter(|&i| i < self.nparams as usize)
     }
     /// The bytes of the parameter named `name`.
+    #[inline]
     pub fn param_by_name(&self, name: &str) -> Option<&'a [u8]> {
         self.param(self.param_index(name)?)
     }

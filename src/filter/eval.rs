@@ -104,8 +104,14 @@ impl Record {
 
     /// Extracts field `id` from `ctx` unless already done.
     pub fn fill(&mut self, id: FieldId, table: &FieldTable, ctx: &Ctx<'_>) {
-        if self.slots.get(id as usize).is_some() {
-            return;
+        self.fill_slot(id, table, ctx);
+    }
+
+    /// [`Record::fill`], returning the field's slot.
+    #[inline]
+    fn fill_slot(&mut self, id: FieldId, table: &FieldTable, ctx: &Ctx<'_>) -> Slot {
+        if let Some(slot) = self.slots.get(id as usize) {
+            return slot;
         }
         let start = self.buf.len();
         let slot = if table.get(id).extract(ctx, &mut self.buf) {
@@ -114,14 +120,21 @@ impl Record {
             Slot::Na
         };
         self.slots.set(id as usize, slot);
+        slot
+    }
+
+    /// The text of a slot of this record.
+    #[inline]
+    fn text_of(&self, slot: Slot) -> Option<&str> {
+        match slot {
+            Slot::Text(a, b) => self.buf.get(a as usize..b as usize),
+            Slot::Na => None,
+        }
     }
 
     /// The text of a filled field.
     pub fn get(&self, id: FieldId) -> Option<&str> {
-        match self.slots.get(id as usize) {
-            Some(Slot::Text(a, b)) => self.buf.get(a as usize..b as usize),
-            _ => None,
-        }
+        self.text_of(self.slots.get(id as usize)?)
     }
 }
 
@@ -143,8 +156,8 @@ pub struct Lazy<'r, 'c> {
 
 impl Fields for Lazy<'_, '_> {
     fn text(&mut self, id: FieldId) -> Option<&str> {
-        self.rec.fill(id, self.table, self.ctx);
-        self.rec.get(id)
+        let slot = self.rec.fill_slot(id, self.table, self.ctx);
+        self.rec.text_of(slot)
     }
 
     fn multi(&self, id: FieldId) -> Option<Multi> {

@@ -143,8 +143,21 @@ pub fn fixed(field: &str, ty: &str, enter: bool, creates_fd: bool) -> Option<Opt
 
 /// Parameter `name` of an open-family exit event (from the exit event, or
 /// the thread's kept enter event for older layouts); None for other events.
+/// [`is_open_exit`] by event id: the exit events named as it lists.
+fn is_open_exit_id(ty: u16) -> bool {
+    matches!(
+        ty,
+        id::SYSCALL_OPEN_X
+            | id::SYSCALL_OPENAT_X
+            | id::SYSCALL_OPENAT_2_X
+            | id::SYSCALL_OPENAT2_X
+            | id::SYSCALL_CREAT_X
+    )
+}
+
+#[inline]
 fn open_param(c: &Ctx<'_>, name: &str) -> Option<i64> {
-    if c.evt.is_enter() || !is_open_exit(c.evt.name(), false) {
+    if !is_open_exit_id(c.evt.event_type()) {
         return None;
     }
     c.evt
@@ -285,4 +298,26 @@ fn rawres(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     };
     super::push_int(out, v);
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::schema;
+    use crate::event::table::EVENT_MAX;
+
+    #[test]
+    fn open_exits_by_id_are_those_by_name() {
+        for ty in 0..EVENT_MAX {
+            let Some(info) = schema::info(ty) else {
+                continue;
+            };
+            assert_eq!(
+                is_open_exit_id(ty),
+                is_open_exit(info.name, schema::is_enter(ty)),
+                "event {ty} ({})",
+                info.name
+            );
+        }
+    }
 }

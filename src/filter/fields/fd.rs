@@ -388,7 +388,7 @@ fn directory(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
         out.push_str(p);
         return true;
     }
-    match p.rfind('/') {
+    match last_slash(p) {
         Some(0) => out.push('/'),
         Some(i) => out.push_str(&p[..i]),
         None => return false,
@@ -396,12 +396,18 @@ fn directory(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     true
 }
 
+/// Where the last `/` of a path is (a byte search: `/` is ASCII, so it
+/// never falls inside a UTF-8 sequence).
+fn last_slash(p: &str) -> Option<usize> {
+    p.bytes().rposition(|b| b == b'/')
+}
+
 fn filename(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     let Some(p) = path(c) else { return false };
     if entry(c).is_some_and(|f| f.ty == FdType::Directory) {
         return false;
     }
-    match p.rfind('/') {
+    match last_slash(p) {
         Some(i) => out.push_str(&p[i + 1..]),
         None => out.push_str(p),
     }

@@ -65,18 +65,17 @@ fn event_fd(e: &EventView<'_>, state: &State) -> Option<i64> {
 impl Evaluator for LiveEvaluator {
     fn process(&mut self, event: &EventView<'_>, state: &State, emit: &mut dyn FnMut(Alert)) {
         self.num += 1;
+        let cands = self.engine.candidates(event);
+        if cands.rules.is_empty() {
+            return;
+        }
         let fd = event_fd(event, state);
         match &mut self.pool {
-            Some(pool) => {
-                let cands = self.engine.candidates(event);
-                if !cands.rules.is_empty() {
-                    pool.push(cands, event, self.num, fd, None, state, emit);
-                }
-            }
+            Some(pool) => pool.push(cands, event, self.num, fd, None, state, emit),
             None => {
                 let ctx = Ctx::new(event, self.num, state, fd, None);
                 self.engine
-                    .process_ctx(&ctx, &mut self.rec, &mut self.scratch, emit);
+                    .process_with(cands, &ctx, &mut self.rec, &mut self.scratch, emit);
             }
         }
     }

@@ -28,6 +28,7 @@ pub struct EventFd {
     pub transient: Option<String>,
 }
 
+#[inline]
 fn param_int(e: &EventView<'_>, name: &str) -> Option<i64> {
     params::int(e.param_by_name(name)?)
 }
@@ -262,14 +263,15 @@ impl State {
             }
         }
         if flags & EF_CREATES_FD != 0 {
-            let fd = self.fd_created(e).unwrap_or(-1);
+            let (fd, stored) = self.fd_created(e).unwrap_or((-1, false));
             if let Some(h) = self.threads.hot_mut(tid) {
                 h.lastevent_fd = fd;
             }
             // A failed open still names the path it tried.
-            let transient = match self.fd(tid, fd) {
-                Some(_) => None,
-                None => Some(
+            let transient = if stored || self.fd(tid, fd).is_some() {
+                None
+            } else {
+                Some(
                     param_str(e, "name")
                         .or_else(|| {
                             let h = self.threads.hot(tid)?;
@@ -289,7 +291,7 @@ impl State {
                             })
                         })
                         .unwrap_or_default(),
-                ),
+                )
             };
             return EventFd {
                 fd: Some(fd),
@@ -546,12 +548,14 @@ impl State {
         }
     }
 
-    /// An fd-creating exit event: records the new descriptor.
-    fn fd_created(&mut self, e: &EventView<'_>) -> Option<i64> {
+    /// An fd-creating exit event: records the new descriptor. Returns it,
+    /// and whether an entry was stored under it.
+    fn fd_created(&mut self, e: &EventView<'_>) -> Option<(i64, bool)> {
         let ty = e.event_type();
         let tid = e.tid();
         let t = self.threads.get(tid)?;
-        let enter = enter_of(self.threads.hot(tid)?, ty);
+        // The kept enter event, read only when the exit event lacks a value.
+        let enter = || enter_of(self.threads.hot(tid)?, ty);
         let fd = param_int(e, "fd").or_else(|| param_int(e, "res"))?;
         if fd < 0 {
             return None;
@@ -564,11 +568,11 @@ impl State {
             | id::SYSCALL_OPENAT2_X => {
                 let name = e
                     .param_by_name("name")
-                    .or_else(|| enter.and_then(|v| v.param_by_name("name")))
+                    .or_else(|| enter().and_then(|v| v.param_by_name("name")))
                     .map(|b| String::from_utf8_lossy(params::str_bytes(b)))
                     .unwrap_or_default();
                 let dirfd = param_int(e, "dirfd")
-                    .or_else(|| enter.and_then(|v| param_int(&v, "dirfd")))
+                    .or_else(|| enter().and_then(|v| param_int(&v, "dirfd")))
                     .unwrap_or(AT_FDCWD);
                 let dir = if dirfd == AT_FDCWD
                     || !matches!(
@@ -580,7 +584,7 @@ impl State {
                     self.fd(tid, dirfd).map_or("", |f| f.name.as_str())
                 };
                 let flags = param_int(e, "flags")
-                    .or_else(|| enter.and_then(|v| param_int(&v, "flags")))
+                    .or_else(|| enter().and_then(|v| param_int(&v, "flags")))
                     .unwrap_or(0) as u32;
                 let path = resolve_path(dir, &name);
                 let ty = if flags & PPM_O_DIRECTORY != 0 {
@@ -594,8 +598,8 @@ impl State {
                 }
             }
             id::SOCKET_SOCKET_X => {
-                let domain = enter.and_then(|v| param_int(&v, "domain")).unwrap_or(0);
-                let stype = enter.and_then(|v| param_int(&v, "type")).unwrap_or(0);
+                let domain = enter().and_then(|v| param_int(&v, "domain")).unwrap_or(0);
+                let stype = enter().and_then(|v| param_int(&v, "type")).unwrap_or(0);
                 let ty = match domain {
                     1 => FdType::Unix,
                     2 => FdType::Ipv4,
@@ -627,7 +631,7 @@ impl State {
                         last = Some(f);
                     }
                 }
-                return last;
+                return last.map(|f| (f, true));
             }
             id::SOCKET_ACCEPT_X
             | id::SOCKET_ACCEPT4_X
@@ -643,10 +647,10 @@ impl State {
             }
             id::SYSCALL_DUP_X => {
                 let old =
-                    param_int(e, "oldfd").or_else(|| enter.and_then(|v| param_int(&v, "fd")))?;
+                    param_int(e, "oldfd").or_else(|| enter().and_then(|v| param_int(&v, "fd")))?;
                 let f = self.fd(tid, old)?.clone();
                 self.threads.fds_mut(tid).insert(fd, f);
-                return Some(fd);
+                return Some((fd, true));
             }
             _ => match e.name() {
                 "eventfd" => Fd::new(FdType::Event, ""),
@@ -654,7 +658,7 @@ impl State {
                 "timerfd_create" => Fd::new(FdType::Timer, ""),
                 "inotify_init" => Fd::new(FdType::Inotify, ""),
                 "epoll_create" => Fd::new(FdType::EventPoll, ""),
-                _ => return Some(fd),
+                _ => return Some((fd, false)),
             },
         };
         let entry = Fd {
@@ -662,7 +666,7 @@ impl State {
             ..entry
         };
         self.threads.fds_mut(tid).insert(fd, entry);
-        Some(fd)
+        Some((fd, true))
     }
 
     /// An exit event using the descriptor `fd` (from its enter event).

@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use super::ast::FieldRef;
 use super::catalog::{self, FieldInfo, FieldType, LookupError};
-use super::fields::{self, Ctx, Extract, Multi};
+use super::fields::{self, Ctx, Extract, Int, Multi};
 
 /// A field resolved for evaluation.
 #[derive(Debug, Clone)]
@@ -20,10 +20,20 @@ pub struct Binding {
     pub display: String,
     extract: Option<ExtractFn>,
     multi: Option<Multi>,
+    int: Option<IntFn>,
 }
 
 #[derive(Clone, Copy)]
 struct ExtractFn(Extract);
+
+#[derive(Clone, Copy)]
+struct IntFn(Int);
+
+impl std::fmt::Debug for IntFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("integer reader")
+    }
+}
 
 impl std::fmt::Debug for ExtractFn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -47,6 +57,8 @@ impl Binding {
             .map(|x| ExtractFn(x.extract));
         let arg = r.arg.unwrap_or_default();
         let multi = fields::multi_for(r.info.name, &arg);
+        // Only with the text extractor it agrees with.
+        let int = extract.and(fields::int_for(r.info.name, &arg)).map(IntFn);
         let display = if arg.is_empty() {
             r.info.name.to_string()
         } else if name != r.info.name {
@@ -61,6 +73,7 @@ impl Binding {
             display,
             extract,
             multi,
+            int,
         })
     }
 
@@ -77,6 +90,11 @@ impl Binding {
     /// How the field compares when it has several values per event.
     pub fn multi(&self) -> Option<Multi> {
         self.multi
+    }
+
+    /// The field's integer reader, if it has one (see [`fields::Int`]).
+    pub fn int(&self) -> Option<Int> {
+        self.int.map(|i| i.0)
     }
 
     /// Appends the field's text to `out`; false when it has no value.

@@ -24,6 +24,13 @@ pub trait Fields {
         None
     }
 
+    /// The value of integer or boolean field `id` read without text
+    /// (`Some(None)`: no value), or `None` when the source has no integer
+    /// reader for it.
+    fn int(&mut self, _id: FieldId) -> Option<Option<i64>> {
+        None
+    }
+
     /// For a field [`Fields::multi`] describes: whether `test` passes for
     /// any of its values, `None` when it has none.
     fn any(&mut self, _id: FieldId, _test: &mut dyn FnMut(&str) -> bool) -> Option<bool> {
@@ -160,6 +167,10 @@ impl Fields for Lazy<'_, '_> {
         self.rec.text_of(slot)
     }
 
+    fn int(&mut self, id: FieldId) -> Option<Option<i64>> {
+        self.table.get(id).int().map(|read| read(self.ctx))
+    }
+
     fn multi(&self, id: FieldId) -> Option<Multi> {
         self.table.get(id).multi()
     }
@@ -211,6 +222,11 @@ fn step<F: Fields>(n: &Node, f: &mut F, s: &mut Scratch) -> bool {
         Node::Cmp(src, t)
             if !src.multi && src.transforms.is_empty() && !matches!(t, Test::Field(..)) =>
         {
+            if matches!(t, Test::Int(..) | Test::Bool(..) | Test::InInt(_)) {
+                if let Some(v) = f.int(src.field) {
+                    return v.is_some_and(|x| apply_int(t, x));
+                }
+            }
             match f.text(src.field) {
                 Some(v) => apply(t, v),
                 None => false,
@@ -444,6 +460,18 @@ fn apply(t: &Test, v: &str) -> bool {
     }
 }
 
+/// [`apply`] on an integer value: what it gives on the value's decimal
+/// text (a boolean's 0 or 1, as its `true` or `false`).
+fn apply_int(t: &Test, x: i64) -> bool {
+    let x = i128::from(x);
+    match t {
+        Test::Int(o, n) => o.holds(x.cmp(n)),
+        Test::Bool(b, eq) => ((x != 0) == *b) == *eq,
+        Test::InInt(set) => set.contains(&x),
+        _ => false,
+    }
+}
+
 /// Whether a test is an inequality (`!=`).
 fn is_ne(t: &Test) -> bool {
     matches!(
@@ -578,6 +606,37 @@ mod tests {
     use crate::filter::{compile, parse};
 
     struct Map(Vec<(FieldId, &'static str)>);
+
+    #[test]
+    fn integer_values_test_as_their_text() {
+        use std::collections::HashSet as Set;
+        use std::sync::Arc;
+        let mut tests = Vec::new();
+        for o in [Ord6::Eq, Ord6::Ne, Ord6::Lt, Ord6::Le, Ord6::Gt, Ord6::Ge] {
+            for n in [-1, 0, 1, 3] {
+                tests.push(Test::Int(o, n));
+            }
+        }
+        for b in [true, false] {
+            for eq in [true, false] {
+                tests.push(Test::Bool(b, eq));
+            }
+        }
+        let set: Set<i128> = [0, 3, -1].into_iter().collect();
+        tests.push(Test::InInt(Arc::new(set.into_iter().collect())));
+        for t in &tests {
+            for x in [-5i64, -1, 0, 1, 2, 3, 1 << 40, i64::MIN, i64::MAX] {
+                assert_eq!(apply_int(t, x), apply(t, &x.to_string()), "{t:?} on {x}");
+            }
+            // A boolean field's text (boolean fields compile to no other
+            // test of these).
+            if matches!(t, Test::Bool(..)) {
+                for (x, text) in [(0, "false"), (1, "true")] {
+                    assert_eq!(apply_int(t, x), apply(t, text), "{t:?} on {text}");
+                }
+            }
+        }
+    }
 
     impl Fields for Map {
         fn text(&mut self, id: FieldId) -> Option<&str> {

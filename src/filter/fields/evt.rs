@@ -185,21 +185,38 @@ fn bool_out(out: &mut String, b: bool) -> bool {
     true
 }
 
+/// `evt.is_open_read` as 0 or 1 (the text extractor and filters' integer
+/// reader share it).
+pub(super) fn is_open_read_value(c: &Ctx<'_>) -> Option<i64> {
+    Some(open_flags(c).is_some_and(|f| f & PPM_O_RDONLY != 0).into())
+}
+
+/// `evt.is_open_write` as 0 or 1.
+pub(super) fn is_open_write_value(c: &Ctx<'_>) -> Option<i64> {
+    Some(open_flags(c).is_some_and(|f| f & PPM_O_WRONLY != 0).into())
+}
+
+/// `evt.is_open_exec` as 0 or 1.
+pub(super) fn is_open_exec_value(c: &Ctx<'_>) -> Option<i64> {
+    Some(
+        open_flags(c)
+            .is_some_and(|f| {
+                f & PPM_O_CREAT != 0 && open_param(c, "mode").unwrap_or(0) & PPM_S_IXALL != 0
+            })
+            .into(),
+    )
+}
+
 fn is_open_read(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
-    bool_out(out, open_flags(c).is_some_and(|f| f & PPM_O_RDONLY != 0))
+    bool_out(out, is_open_read_value(c) == Some(1))
 }
 
 fn is_open_write(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
-    bool_out(out, open_flags(c).is_some_and(|f| f & PPM_O_WRONLY != 0))
+    bool_out(out, is_open_write_value(c) == Some(1))
 }
 
 fn is_open_exec(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
-    bool_out(
-        out,
-        open_flags(c).is_some_and(|f| {
-            f & PPM_O_CREAT != 0 && open_param(c, "mode").unwrap_or(0) & PPM_S_IXALL != 0
-        }),
-    )
+    bool_out(out, is_open_exec_value(c) == Some(1))
 }
 
 fn num(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {

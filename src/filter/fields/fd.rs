@@ -418,8 +418,13 @@ fn entry<'a>(c: &'a Ctx<'_>) -> Option<&'a Fd> {
     c.fd_entry()
 }
 
+/// `fd.num` (the text extractor and filters' integer reader share it).
+pub(super) fn num_value(c: &Ctx<'_>) -> Option<i64> {
+    c.fd
+}
+
 fn num(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
-    let Some(fd) = c.fd else { return false };
+    let Some(fd) = num_value(c) else { return false };
     super::push_int(out, fd);
     true
 }

@@ -132,6 +132,27 @@ pub fn multi_for(name: &str, arg: &str) -> Option<Multi> {
     Some(Multi { each, ne_all })
 }
 
+/// The value of an integer or boolean field (a boolean as 0 or 1) read
+/// without text, `None` when the field has no value; filters compare
+/// integer and boolean constants with it instead of parsing the text the
+/// field's extractor writes, which is made from the same value.
+pub type Int = fn(&Ctx<'_>) -> Option<i64>;
+
+/// The integer reader of field `name` with argument `arg`, for the fields
+/// that have one: those the default rules test on every open.
+pub fn int_for(name: &str, arg: &str) -> Option<Int> {
+    if !arg.is_empty() {
+        return None;
+    }
+    Some(match name {
+        "fd.num" => fd::num_value,
+        "evt.is_open_read" => evt::is_open_read_value,
+        "evt.is_open_write" => evt::is_open_write_value,
+        "evt.is_open_exec" => evt::is_open_exec_value,
+        _ => return None,
+    })
+}
+
 /// Whether and how a field takes an argument.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Arg {

@@ -9,13 +9,21 @@ use std::collections::BTreeSet;
 use crate::event::view::EventView;
 use crate::output::alert::Alert;
 use crate::rules::Loaded;
+use crate::state::update::EventFd;
 use crate::state::State;
 
 /// Evaluates loaded rules against events.
 pub trait Evaluator: Send {
-    /// Evaluates one event (already applied to `state`); each alert goes to
-    /// `emit`, in rule order.
-    fn process(&mut self, event: &EventView<'_>, state: &State, emit: &mut dyn FnMut(Alert));
+    /// Evaluates one event (already applied to `state`, the update giving
+    /// `efd`: the descriptor the event operates on, and its name when the
+    /// state does not hold it); each alert goes to `emit`, in rule order.
+    fn process(
+        &mut self,
+        event: &EventView<'_>,
+        efd: &EventFd,
+        state: &State,
+        emit: &mut dyn FnMut(Alert),
+    );
 
     /// Whether this evaluator can raise alerts at all.
     fn raises_alerts(&self) -> bool;
@@ -41,7 +49,7 @@ pub trait Evaluator: Send {
 pub struct NoEngine;
 
 impl Evaluator for NoEngine {
-    fn process(&mut self, _: &EventView<'_>, _: &State, _: &mut dyn FnMut(Alert)) {}
+    fn process(&mut self, _: &EventView<'_>, _: &EventFd, _: &State, _: &mut dyn FnMut(Alert)) {}
 
     fn raises_alerts(&self) -> bool {
         false

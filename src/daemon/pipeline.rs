@@ -191,13 +191,13 @@ fn run(
     let mut last_sizes = Instant::now();
     let mut step = |source: &mut Source, ev: &mut Box<dyn Evaluator>| {
         let polled = source.poll(&mut |view| {
-            state.update(view);
+            let efd = state.update(view);
             processed += 1;
             sh.metrics.events_processed.fetch_add(1, Ordering::Relaxed);
             if own_pid.is_some_and(|own| state.thread(view.tid()).is_some_and(|t| t.pid == own)) {
                 return;
             }
-            ev.process(view, &state, &mut |a| submit(sh, a));
+            ev.process(view, &efd, &state, &mut |a| submit(sh, a));
         });
         if last_sizes.elapsed() >= Duration::from_secs(1) {
             last_sizes = Instant::now();

@@ -8,6 +8,7 @@ use crate::event::view::EventView;
 use crate::output::alert::Rendering;
 use crate::output::file::FileSink;
 use crate::output::queue::ErrorHook;
+use crate::state::update::EventFd;
 use crate::state::State;
 
 /// Raises one alert per event, naming its number.
@@ -16,7 +17,7 @@ struct EveryEvent {
 }
 
 impl Evaluator for EveryEvent {
-    fn process(&mut self, e: &EventView<'_>, _: &State, emit: &mut dyn FnMut(Alert)) {
+    fn process(&mut self, e: &EventView<'_>, _: &EventFd, _: &State, emit: &mut dyn FnMut(Alert)) {
         self.seen += 1;
         emit(Alert {
             time_ns: e.ts(),

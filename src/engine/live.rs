@@ -4,13 +4,12 @@
 //! coming back in event order.
 
 use crate::daemon::evaluator::Evaluator;
-use crate::event::params;
-use crate::event::schema::{EF_CREATES_FD, EF_USES_FD};
 use crate::event::table::EVENT_MAX;
 use crate::event::view::EventView;
 use crate::filter::eval::{Record, Scratch};
 use crate::filter::fields::Ctx;
 use crate::output::alert::Alert;
+use crate::state::update::EventFd;
 use crate::state::State;
 
 use std::collections::BTreeSet;
@@ -45,35 +44,24 @@ impl LiveEvaluator {
     }
 }
 
-/// The descriptor an event operates on, as far as the event and the state
-/// tell: the enter event's `fd` parameter, a created descriptor's number, or
-/// the thread's last descriptor for other exit events.
-fn event_fd(e: &EventView<'_>, state: &State) -> Option<i64> {
-    let info = e.info()?;
-    if info.flags & (EF_USES_FD | EF_CREATES_FD) == 0 {
-        return None;
-    }
-    if e.is_enter() {
-        return e.param_by_name("fd").and_then(params::int);
-    }
-    if info.flags & EF_CREATES_FD != 0 {
-        return e.param(0).and_then(params::int);
-    }
-    state.threads.hot(e.tid()).map(|h| h.lastevent_fd)
-}
-
 impl Evaluator for LiveEvaluator {
-    fn process(&mut self, event: &EventView<'_>, state: &State, emit: &mut dyn FnMut(Alert)) {
+    fn process(
+        &mut self,
+        event: &EventView<'_>,
+        efd: &EventFd,
+        state: &State,
+        emit: &mut dyn FnMut(Alert),
+    ) {
         self.num += 1;
         let cands = self.engine.candidates(event);
         if cands.rules.is_empty() {
             return;
         }
-        let fd = event_fd(event, state);
+        let transient = efd.transient.as_deref();
         match &mut self.pool {
-            Some(pool) => pool.push(cands, event, self.num, fd, None, state, emit),
+            Some(pool) => pool.push(cands, event, self.num, efd.fd, transient, state, emit),
             None => {
-                let ctx = Ctx::new(event, self.num, state, fd, None);
+                let ctx = Ctx::new(event, self.num, state, efd.fd, transient);
                 self.engine
                     .process_with(cands, &ctx, &mut self.rec, &mut self.scratch, emit);
             }

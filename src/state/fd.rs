@@ -2,6 +2,7 @@
 //! in a bounded table per process.
 
 use rustc_hash::FxHashMap as HashMap;
+use std::collections::hash_map::Entry;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 use crate::capture::meta::{FdInfo, FdKind};
@@ -280,6 +281,14 @@ impl FdTable {
     /// Forgets `fd`.
     pub fn remove(&mut self, fd: i64) -> Option<Fd> {
         self.fds.remove(&fd)
+    }
+
+    /// Forgets `fd` if its entry passes `test` (one lookup).
+    pub fn remove_if(&mut self, fd: i64, test: impl FnOnce(&Fd) -> bool) -> Option<Fd> {
+        match self.fds.entry(fd) {
+            Entry::Occupied(e) if test(e.get()) => Some(e.remove()),
+            _ => None,
+        }
     }
 
     /// Number of open descriptors.

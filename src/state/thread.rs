@@ -218,6 +218,12 @@ impl ThreadTable {
         self.fds.entry(pid).or_default()
     }
 
+    /// The fd table of the process of thread `tid`, if it has one.
+    pub fn fds_existing_mut(&mut self, tid: u64) -> Option<&mut FdTable> {
+        let pid = self.threads.get(&tid).map_or(tid, |s| s.thread.pid);
+        self.fds.get_mut(&pid)
+    }
+
     /// A copy of the fd table of process `pid` under a new process id.
     pub fn copy_fds(&mut self, from_pid: u64, to_pid: u64) {
         if let Some(t) = self.fds.get(&from_pid).cloned() {

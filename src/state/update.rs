@@ -1,6 +1,8 @@
 //! Applying events to the state: thread creation by clone/fork, execve,
 //! procexit, and descriptor changes by open/socket/connect/accept/bind/dup/close.
 
+use std::borrow::Cow;
+
 use super::container::{id_from_cgroups, Container};
 use super::fd::{ipv4_tuple, ipv6_tuple, Fd, FdType, L4_TCP, L4_UDP};
 use super::thread::{with_slash, Hot, Thread};
@@ -35,7 +37,17 @@ fn param_int(e: &EventView<'_>, name: &str) -> Option<i64> {
 
 fn param_str(e: &EventView<'_>, name: &str) -> Option<String> {
     let b = e.param_by_name(name)?;
-    Some(String::from_utf8_lossy(params::str_bytes(b)).into_owned())
+    Some(text(params::str_bytes(b)).into_owned())
+}
+
+/// A string parameter's text: borrowed when it is valid UTF-8 (checked by
+/// the standard library's fast validation), else with replacement
+/// characters.
+fn text(b: &[u8]) -> Cow<'_, str> {
+    match std::str::from_utf8(b) {
+        Ok(s) => Cow::Borrowed(s),
+        Err(_) => String::from_utf8_lossy(b),
+    }
 }
 
 /// The enter event kept for a thread, as a view, if it is the enter of `exit_ty`.
@@ -322,8 +334,8 @@ impl State {
     /// the event (fields of the exit still see it), and only on success,
     /// as sysdig does.
     fn finish_close(&mut self, tid: u64, (fd, closed_ts): (i64, u64)) {
-        if self.fd(tid, fd).is_some_and(|f| f.named_ts < closed_ts) {
-            self.threads.fds_mut(tid).remove(fd);
+        if let Some(t) = self.threads.fds_existing_mut(tid) {
+            t.remove_if(fd, |f| f.named_ts < closed_ts);
         }
     }
 
@@ -569,7 +581,7 @@ impl State {
                 let name = e
                     .param_by_name("name")
                     .or_else(|| enter().and_then(|v| v.param_by_name("name")))
-                    .map(|b| String::from_utf8_lossy(params::str_bytes(b)))
+                    .map(|b| text(params::str_bytes(b)))
                     .unwrap_or_default();
                 let dirfd = param_int(e, "dirfd")
                     .or_else(|| enter().and_then(|v| param_int(&v, "dirfd")))

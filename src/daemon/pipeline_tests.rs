@@ -220,3 +220,57 @@ fn rule_workers_raise_the_same_alerts_in_the_same_order() {
         );
     }
 }
+
+#[test]
+fn rules_see_the_path_of_a_failed_open() {
+    // The paths sysdig 0.29.3 shows as fd.name for these events
+    // (`sysdig -r TRACE "evt.type in (open,openat,openat2) and evt.dir=<
+    // and evt.rawres<0" -p "%evt.num %fd.name %proc.name"`): the descriptor
+    // is not in the state, the name is the update's for this event alone.
+    let Some(trace) = shared_trace("bencer__example4-1_php_mysql.scap") else {
+        return;
+    };
+    const RULES: &str = "\
+- rule: failed open
+  desc: d
+  condition: evt.type in (open, openat, openat2) and evt.dir = < and evt.rawres < 0
+  output: failed open of %fd.name by %proc.name event %evt.num
+  priority: NOTICE
+";
+    let want = [
+        "3167 /usr/lib/locale/es_ES.UTF-8/LC_IDENTIFICATION curl",
+        "3169 /usr/lib/locale/es_ES.utf8/LC_IDENTIFICATION curl",
+        "3171 /usr/lib/locale/es_ES/LC_IDENTIFICATION curl",
+        "3173 /usr/lib/locale/es.UTF-8/LC_IDENTIFICATION curl",
+        "3175 /usr/lib/locale/es.utf8/LC_IDENTIFICATION curl",
+        "3177 /usr/lib/locale/es/LC_IDENTIFICATION curl",
+        "3179 /home/ubuntu/.curlrc curl",
+        "3500 /var/www/.htaccess apache2",
+        "3502 /var/www/html/.htaccess apache2",
+        "3504 /var/www/html/index.php/.htaccess apache2",
+    ];
+    let mut l = crate::rules::Loader::new();
+    l.load_str("t.yaml", RULES);
+    let loaded = l.finish();
+    assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+    for workers in [1, 2] {
+        let ev = crate::daemon::evaluator::for_rules(&loaded, "h", workers);
+        let (outcome, lines, _) = run_to_file(
+            &trace,
+            ev,
+            Priority::Debug,
+            &format!("failed-open-{workers}"),
+        );
+        assert!(outcome.is_ok(), "{outcome:?}");
+        let got: Vec<String> = lines
+            .iter()
+            .filter_map(|l| {
+                let rest = l.split("failed open of ").nth(1)?;
+                let (path, rest) = rest.split_once(" by ")?;
+                let (proc, num) = rest.split_once(" event ")?;
+                Some(format!("{num} {path} {proc}"))
+            })
+            .collect();
+        assert_eq!(got, want, "{workers} workers");
+    }
+}

@@ -4,17 +4,22 @@
 # open/read/close/getppid loop (guest/sysloop) runs with no capture, with
 # saker.ko + `saker capture` taking every syscall, with saker.ko + the saker
 # service running the default rules, and with the reference scap.ko +
-# `sysdig -w /dev/null`; five rounds, the best rate of each as a ratio to the
+# `sysdig -w /dev/null`; four rounds, the best rate of each as a ratio to the
 # best no-capture rate of the same boot. A rate is the 90th percentile of the
 # loop's rates over 100 ms windows (guest/sysloop.c says why: the host's
 # other work slows windows at random). A "hooks-only" row has the
 # tracepoints attached with nothing of interest: the floor of any
-# tracepoint-based capture.
+# tracepoint-based capture. A "cpu1-busy" row has no module and a CPU-bound
+# process on the consumers' vCPU: what a busy second vCPU alone costs the
+# loop on this host, to read the rows whose consumer keeps its vCPU busy by.
 #
 # The guest runs under multi-threaded TCG (one host thread per vCPU, so the
 # consumer does not take its CPU time from the loop's vCPU, as on real
 # hardware) with the TSC as clocksource (the kernel's default under TCG
 # falls back to a slower emulated timer, which every timestamp would pay).
+# Each vCPU's thread is pinned to a host CPU of its own (VM_PIN_VCPUS=0 does
+# not): the loop's vCPU is then not moved between host CPUs, nor made to
+# share one with the consumer's while the other host CPU is idle.
 # Multi-threaded TCG can hang when tracepoints are patched under load
 # (tests/vm/lib.sh, vm_boot); here they are attached while the guest is
 # idle, and a boot that gives no result is retried once.
@@ -46,6 +51,7 @@ fi
 VM_EXTRA=$extra vm_build_initramfs "$work/initrd.gz" "$VM_DIR/guest/bench.sh" "$SAKER"
 export VM_ACCEL=${VM_ACCEL:-tcg,thread=multi}
 export VM_APPEND=${VM_APPEND:-clocksource=tsc tsc=reliable}
+export VM_PIN_VCPUS=${VM_PIN_VCPUS:-1}
 for attempt in 1 2; do
 	vm_boot "$work/initrd.gz" "$work/console.log" "$work/results.txt" 700
 	tr -d '\r' <"$work/console.log" | grep -o 'BENCH[ -].*' >"$work/bench.txt"

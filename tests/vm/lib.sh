@@ -126,13 +126,52 @@ vm_build_initramfs() {
 # static key being flipped when tracepoints are registered under load), and
 # both vCPUs then spin forever in syscall_trace_enter (soft lockups).
 # VM_ACCEL overrides the accelerator, VM_APPEND adds kernel parameters
-# (tests/vm/bench.sh uses both).
+# (tests/vm/bench.sh uses both). VM_PIN_VCPUS=1, with multi-threaded TCG on
+# a host of at least two CPUs, pins vCPU N's thread to host CPU N
+# (vm_pin_vcpus).
 vm_boot() {
-	timeout "$4" qemu-system-x86_64 -accel "${VM_ACCEL:-tcg,thread=single}" -m 1024 -smp 2 -nographic \
+	timeout "$4" qemu-system-x86_64 -name saker-vm,debug-threads=on \
+		-accel "${VM_ACCEL:-tcg,thread=single}" -m 1024 -smp 2 -nographic \
 		-no-reboot -kernel "$VM_KERNEL" -initrd "$1" \
 		-append "console=ttyS0 panic=-1 loglevel=5 rdinit=/init ${VM_APPEND:-}" \
 		-serial "file:$2" -serial "file:$3" -monitor none \
-		</dev/null >/dev/null 2>&1
+		</dev/null >/dev/null 2>&1 &
+	vm_pid=$!
+	if [ "${VM_PIN_VCPUS:-0}" = 1 ]; then
+		vm_pin_vcpus "$vm_pid"
+	fi
+	wait "$vm_pid"
+}
+
+# vm_pin_vcpus PID: once QEMU (the child of PID, timeout) has started its vCPU
+# threads ("CPU N/TCG", named by debug-threads=on), pins each to host CPU N,
+# so the host's scheduler neither moves a vCPU between CPUs nor puts both on
+# one while the other CPU runs something else: each vCPU then keeps a CPU of
+# its own, as on hardware. Says so when it cannot.
+vm_pin_vcpus() {
+	ncpu=$(nproc)
+	for _ in $(seq 50); do
+		qpid=$(awk -v p="$1" '$4 == p { print $1; exit }' /proc/[0-9]*/stat 2>/dev/null)
+		pinned=0
+		for t in /proc/${qpid:-none}/task/*; do
+			c=$(cat "$t/comm" 2>/dev/null) || continue
+			case "$c" in
+			"CPU "*/TCG)
+				n=${c#CPU }
+				n=${n%/TCG}
+				[ "$n" -lt "$ncpu" ] || continue
+				taskset -pc "$n" "${t##*/}" >/dev/null && pinned=$((pinned + 1))
+				;;
+			esac
+		done
+		if [ "$pinned" -ge 2 ]; then
+			echo "vm: vCPU threads pinned to host CPUs 0-$((pinned - 1))"
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "vm: vCPU threads not pinned (host CPUs: $ncpu)" >&2
+	return 1
 }
 
 # Extract the base64 section NAME of a result file into OUT.

@@ -8,14 +8,18 @@
 # asks for one unused syscall number): the floor any tracepoint-based capture
 # pays. "svc-set" has ringcheck take what the service takes of this loop
 # (openat's exit and close's enter events): the service row minus the rule
-# engine. Five rounds (the host's noise shows in single rounds). Prints
-# "BENCH name rate drops mean" (rate: sysloop's 90th percentile of 100 ms
-# windows; mean: over the whole run) and "BENCH-INFO ...".
+# engine. "cpu1-busy" has no module and a CPU-bound process that makes no
+# system call on the consumers' CPU: what a busy second vCPU costs the loop
+# on this host by itself (the service's consumer keeps its CPU busy). Four
+# rounds of 8 s runs (the host's noise shows in single rounds, and in short
+# runs). Prints "BENCH name rate drops mean" (rate: sysloop's 90th
+# percentile of 100 ms windows; mean: over the whole run) and
+# "BENCH-INFO ...".
 #
 # The loop is pinned to CPU 0 and every consumer to CPU 1, as an agent on
 # a machine with a CPU to spare would run: the guest's scheduler never puts
 # the consumer on the loop's CPU in one run and not in the next.
-SECS=4
+SECS=8
 
 # Where the loop and the consumers run.
 LOOP_CPU="taskset -c 0"
@@ -62,6 +66,15 @@ round() {
 	rate=$($LOOP_CPU sysloop $SECS)
 	report none 0
 
+	$CONSUMER_CPU sh -c 'while :; do :; done' &
+	spin=$!
+	timed_loop $spin
+	kill $spin
+	wait
+	echo "BENCH-CPU cpu1-busy $busy"
+	report cpu1-busy 0
+
+	# Tracepoints are attached only while the guest is idle (bench.sh).
 	insmod /saker.ko
 	ringcheck_row hooks-only 335
 
@@ -105,7 +118,6 @@ round() {
 
 echo "root:x:0:0:root:/root:/bin/sh" >/etc/passwd
 echo "BENCH-INFO clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
-round
 round
 round
 round

@@ -6,6 +6,8 @@
 
 VM_ROOT=${VM_ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 VM_DIR="$VM_ROOT/tests/vm"
+# vCPUs of the guests vm_boot starts.
+VM_CPUS=2
 
 vm_die() {
 	echo "vm: $*" >&2
@@ -131,7 +133,7 @@ vm_build_initramfs() {
 # (vm_pin_vcpus).
 vm_boot() {
 	timeout "$4" qemu-system-x86_64 -name saker-vm,debug-threads=on \
-		-accel "${VM_ACCEL:-tcg,thread=single}" -m 1024 -smp 2 -nographic \
+		-accel "${VM_ACCEL:-tcg,thread=single}" -m 1024 -smp "$VM_CPUS" -nographic \
 		-no-reboot -kernel "$VM_KERNEL" -initrd "$1" \
 		-append "console=ttyS0 panic=-1 loglevel=5 rdinit=/init ${VM_APPEND:-}" \
 		-serial "file:$2" -serial "file:$3" -monitor none \
@@ -164,7 +166,7 @@ vm_pin_vcpus() {
 				;;
 			esac
 		done
-		if [ "$pinned" -ge 2 ]; then
+		if [ "$pinned" -ge "$VM_CPUS" ]; then
 			echo "vm: vCPU threads pinned to host CPUs 0-$((pinned - 1))"
 			return 0
 		fi

@@ -25,7 +25,7 @@ else
 fi
 
 vm_build_initramfs "$work/initrd.gz" "$VM_DIR/guest/vm-test.sh" "$agent"
-echo "vm-test: booting $VM_KERNEL (TCG, 2 CPUs)"
+echo "vm-test: booting $VM_KERNEL (TCG, $VM_CPUS CPUs)"
 start=$(date +%s)
 vm_boot "$work/initrd.gz" "$work/console.log" "$work/results.txt" "$TIMEOUT"
 echo "vm-test: guest ran $(($(date +%s) - start)) s"

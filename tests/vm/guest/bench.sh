@@ -36,14 +36,15 @@ cpu_ticks() {
 	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
-# timed_loop PID: sysloop's output in $rate, and in $busy the share of one
-# CPU that process PID (the consumer) used meanwhile, in percent.
+# timed_loop NAME PID: sysloop's output in $rate, and a BENCH-CPU line for
+# row NAME with the share of one CPU that process PID (the consumer) used
+# meanwhile, in percent.
 timed_loop() {
-	t0=$(cpu_ticks "$1")
+	t0=$(cpu_ticks "$2")
 	rate=$($LOOP_CPU sysloop $SECS)
-	t1=$(cpu_ticks "$1")
+	t1=$(cpu_ticks "$2")
 	# /proc counts in USER_HZ ticks, 100 per second on x86.
-	busy=$(((t1 - t0) * 100 / (SECS * 100)))
+	echo "BENCH-CPU $1 $(((t1 - t0) * 100 / (SECS * 100)))"
 }
 
 # report NAME DROPS: the BENCH line of the sysloop output in $rate.
@@ -56,9 +57,8 @@ ringcheck_row() {
 	$CONSUMER_CPU ringcheck -i "$2" -q -t $((SECS + 3)) >/tmp/rc.txt 2>&1 &
 	rc=$!
 	sleep 2
-	timed_loop $rc
+	timed_loop "$1" $rc
 	wait
-	echo "BENCH-CPU $1 $busy"
 	report "$1" 0
 }
 
@@ -68,10 +68,9 @@ round() {
 
 	$CONSUMER_CPU sh -c 'while :; do :; done' &
 	spin=$!
-	timed_loop $spin
+	timed_loop cpu1-busy $spin
 	kill $spin
 	wait
-	echo "BENCH-CPU cpu1-busy $busy"
 	report cpu1-busy 0
 
 	# Tracepoints are attached only while the guest is idle (bench.sh).
@@ -81,16 +80,14 @@ round() {
 	$CONSUMER_CPU saker capture -w /dev/null -s all -M $((SECS + 3)) 2>/tmp/cap.txt &
 	cap=$!
 	sleep 2
-	timed_loop $cap
+	timed_loop saker-all $cap
 	wait
-	echo "BENCH-CPU saker-all $busy"
 	report saker-all "$(capture_drops /tmp/cap.txt)"
 
 	$CONSUMER_CPU saker --foreground -c /bench.yaml -r /saker_rules.yaml >/tmp/svc.txt 2>&1 &
 	svc=$!
 	sleep 3
-	timed_loop $svc
-	echo "BENCH-CPU saker-rules $busy"
+	timed_loop saker-rules $svc
 	kill -TERM $svc
 	wait $svc
 	drops=$(grep -c -i 'drop' /tmp/svc.txt)
@@ -107,8 +104,7 @@ round() {
 		$CONSUMER_CPU sysdig -w /dev/null >/tmp/sd.txt 2>&1 &
 		sd=$!
 		sleep 3
-		timed_loop $sd
-		echo "BENCH-CPU scap+sysdig $busy"
+		timed_loop scap+sysdig $sd
 		kill -INT $sd
 		wait $sd
 		report scap+sysdig -
@@ -118,7 +114,6 @@ round() {
 
 echo "root:x:0:0:root:/root:/bin/sh" >/etc/passwd
 echo "BENCH-INFO clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
-round
-round
-round
-round
+for _ in 1 2 3 4; do
+	round
+done

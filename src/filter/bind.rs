@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use super::ast::FieldRef;
 use super::catalog::{self, FieldInfo, FieldType, LookupError};
-use super::fields::{self, Ctx, Extract, Int, Multi};
+use super::fields::{self, Ctx, Extract, Int, Multi, Str};
 
 /// A field resolved for evaluation.
 #[derive(Debug, Clone)]
@@ -21,6 +21,7 @@ pub struct Binding {
     extract: Option<ExtractFn>,
     multi: Option<Multi>,
     int: Option<IntFn>,
+    text: Option<StrFn>,
 }
 
 #[derive(Clone, Copy)]
@@ -28,6 +29,15 @@ struct ExtractFn(Extract);
 
 #[derive(Clone, Copy)]
 struct IntFn(Int);
+
+#[derive(Clone, Copy)]
+struct StrFn(Str);
+
+impl std::fmt::Debug for StrFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("text reader")
+    }
+}
 
 impl std::fmt::Debug for IntFn {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -59,6 +69,7 @@ impl Binding {
         let multi = fields::multi_for(r.info.name, &arg);
         // Only with the text extractor it agrees with.
         let int = extract.and(fields::int_for(r.info.name, &arg)).map(IntFn);
+        let text = extract.and(fields::str_for(r.info.name, &arg)).map(StrFn);
         let display = if arg.is_empty() {
             r.info.name.to_string()
         } else if name != r.info.name {
@@ -74,6 +85,7 @@ impl Binding {
             extract,
             multi,
             int,
+            text,
         })
     }
 
@@ -95,6 +107,12 @@ impl Binding {
     /// The field's integer reader, if it has one (see [`fields::Int`]).
     pub fn int(&self) -> Option<Int> {
         self.int.map(|i| i.0)
+    }
+
+    /// The field's borrowed-text reader, if it has one (see
+    /// [`fields::Str`]).
+    pub fn text_reader(&self) -> Option<Str> {
+        self.text.map(|t| t.0)
     }
 
     /// Appends the field's text to `out`; false when it has no value.

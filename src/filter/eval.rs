@@ -163,6 +163,9 @@ pub struct Lazy<'r, 'c> {
 
 impl Fields for Lazy<'_, '_> {
     fn text(&mut self, id: FieldId) -> Option<&str> {
+        if let Some(read) = self.table.get(id).text_reader() {
+            return read(self.ctx);
+        }
         let slot = self.rec.fill_slot(id, self.table, self.ctx);
         self.rec.text_of(slot)
     }

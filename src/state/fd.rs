@@ -44,20 +44,25 @@ pub enum FdType {
 impl FdType {
     /// The one-character code sysdig shows in `<f>` prefixes and `fd.typechar`.
     pub fn typechar(&self) -> char {
+        char::from(self.typechar_str().as_bytes()[0])
+    }
+
+    /// [`FdType::typechar`] as a one-character string.
+    pub fn typechar_str(&self) -> &'static str {
         match self {
-            FdType::File => 'f',
-            FdType::Directory => 'd',
-            FdType::Ipv4 => '4',
-            FdType::Ipv6 => '6',
-            FdType::Unix => 'u',
-            FdType::Pipe => 'p',
-            FdType::Event => 'e',
-            FdType::Signal => 's',
-            FdType::EventPoll => 'l',
-            FdType::Inotify => 'i',
-            FdType::Timer => 't',
-            FdType::Netlink => 'n',
-            FdType::Unknown => 'o',
+            FdType::File => "f",
+            FdType::Directory => "d",
+            FdType::Ipv4 => "4",
+            FdType::Ipv6 => "6",
+            FdType::Unix => "u",
+            FdType::Pipe => "p",
+            FdType::Event => "e",
+            FdType::Signal => "s",
+            FdType::EventPoll => "l",
+            FdType::Inotify => "i",
+            FdType::Timer => "t",
+            FdType::Netlink => "n",
+            FdType::Unknown => "o",
         }
     }
 

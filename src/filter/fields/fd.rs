@@ -377,23 +377,24 @@ fn name_changed(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
 }
 
 /// The path of a file or directory descriptor.
-fn path<'a>(c: &'a Ctx<'_>) -> Option<&'a str> {
-    let f = entry(c)?;
+fn file_path(f: &Fd) -> Option<&str> {
     matches!(f.ty, FdType::File | FdType::Directory).then_some(f.name.as_str())
 }
 
+/// `fd.directory` borrowed from the state (the text extractor and filters'
+/// text reader share it).
+pub(super) fn directory_value<'a>(c: &Ctx<'a>) -> Option<&'a str> {
+    let f = c.fd_entry()?;
+    let p = file_path(f)?;
+    if f.ty == FdType::Directory {
+        return Some(p);
+    }
+    // "/x" is in "/".
+    last_slash(p).map(|i| &p[..i.max(1)])
+}
+
 fn directory(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
-    let Some(p) = path(c) else { return false };
-    if entry(c).is_some_and(|f| f.ty == FdType::Directory) {
-        out.push_str(p);
-        return true;
-    }
-    match last_slash(p) {
-        Some(0) => out.push('/'),
-        Some(i) => out.push_str(&p[..i]),
-        None => return false,
-    }
-    true
+    super::push_some(out, directory_value(c))
 }
 
 /// Where the last `/` of a path is (a byte search: `/` is ASCII, so it
@@ -402,16 +403,21 @@ fn last_slash(p: &str) -> Option<usize> {
     p.bytes().rposition(|b| b == b'/')
 }
 
+/// `fd.filename` borrowed from the state.
+pub(super) fn filename_value<'a>(c: &Ctx<'a>) -> Option<&'a str> {
+    let f = c.fd_entry()?;
+    let p = file_path(f)?;
+    if f.ty == FdType::Directory {
+        return None;
+    }
+    Some(match last_slash(p) {
+        Some(i) => &p[i + 1..],
+        None => p,
+    })
+}
+
 fn filename(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
-    let Some(p) = path(c) else { return false };
-    if entry(c).is_some_and(|f| f.ty == FdType::Directory) {
-        return false;
-    }
-    match last_slash(p) {
-        Some(i) => out.push_str(&p[i + 1..]),
-        None => out.push_str(p),
-    }
-    true
+    super::push_some(out, filename_value(c))
 }
 
 fn entry<'a>(c: &'a Ctx<'_>) -> Option<&'a Fd> {
@@ -429,30 +435,36 @@ fn num(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     true
 }
 
+/// `fd.name` borrowed from the event or the state. A name holding for this
+/// event only (failed open or connect, or a descriptor the state does not
+/// know) comes first.
+pub(super) fn name_value<'a>(c: &Ctx<'a>) -> Option<&'a str> {
+    match c.fd_transient {
+        Some(n) => Some(n),
+        None => c.fd_entry().map(|f| f.name.as_str()),
+    }
+}
+
 fn name(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
-    // A name holding for this event only (failed open or connect, or a
-    // descriptor the state does not know) comes first.
-    if let Some(n) = c.fd_transient {
-        out.push_str(n);
-        return true;
-    }
-    match entry(c) {
-        Some(f) => out.push_str(&f.name),
-        None => return false,
-    }
-    true
+    super::push_some(out, name_value(c))
+}
+
+/// `fd.type`.
+pub(super) fn type_value<'a>(c: &Ctx<'a>) -> Option<&'a str> {
+    c.fd_entry().map(|f| f.ty.name())
 }
 
 fn ty(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
-    let Some(f) = entry(c) else { return false };
-    out.push_str(f.ty.name());
-    true
+    super::push_some(out, type_value(c))
+}
+
+/// `fd.typechar`.
+pub(super) fn typechar_value<'a>(c: &Ctx<'a>) -> Option<&'a str> {
+    c.fd_entry().map(|f| f.ty.typechar_str())
 }
 
 fn typechar(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
-    let Some(f) = entry(c) else { return false };
-    out.push(f.ty.typechar());
-    true
+    super::push_some(out, typechar_value(c))
 }
 
 #[cfg(test)]

@@ -120,6 +120,17 @@ pub fn push_int<I: itoa::Integer>(out: &mut String, v: I) {
     out.push_str(itoa::Buffer::new().format(v));
 }
 
+/// Appends `v`; false when it is `None` (a field without a value).
+fn push_some(out: &mut String, v: Option<&str>) -> bool {
+    match v {
+        Some(v) => {
+            out.push_str(v);
+            true
+        }
+        None => false,
+    }
+}
+
 /// The [`Multi`] of field `name` with argument `arg`, when it has one.
 pub fn multi_for(name: &str, arg: &str) -> Option<Multi> {
     let (each, ne_all): (Each, bool) = match name {
@@ -149,6 +160,31 @@ pub fn int_for(name: &str, arg: &str) -> Option<Int> {
         "evt.is_open_read" => evt::is_open_read_value,
         "evt.is_open_write" => evt::is_open_write_value,
         "evt.is_open_exec" => evt::is_open_exec_value,
+        _ => return None,
+    })
+}
+
+/// The value of a text field borrowed from the event or the state, read
+/// without copying, `None` when the field has no value; filters compare
+/// with it instead of a copy of the text, which the field's extractor makes
+/// from the same value.
+pub type Str = for<'a> fn(&Ctx<'a>) -> Option<&'a str>;
+
+/// The borrowed-text reader of field `name` with argument `arg`, for the
+/// fields that have one: those the default rules test on nearly every
+/// event they see.
+pub fn str_for(name: &str, arg: &str) -> Option<Str> {
+    if !arg.is_empty() {
+        return None;
+    }
+    Some(match name {
+        "fd.name" => fd::name_value,
+        "fd.type" => fd::type_value,
+        "fd.typechar" => fd::typechar_value,
+        "fd.directory" => fd::directory_value,
+        "fd.filename" => fd::filename_value,
+        "proc.name" => proc::name_value,
+        "proc.pname" => proc::pname_value,
         _ => return None,
     })
 }
@@ -270,5 +306,56 @@ mod tests {
             let got = lookup(text).map(|(f, a, n)| (f.name, a, n));
             assert_eq!(got, want, "{text}");
         }
+    }
+
+    /// Filters read some fields without text (integers) or without a copy
+    /// (borrowed text); rules then see what outputs show only if those
+    /// readers give the extractor's text, which every event of the
+    /// captures checks.
+    #[test]
+    fn typed_and_borrowed_readers_give_the_extracted_text() {
+        let fields: Vec<&Field> = classes().into_iter().flatten().collect();
+        let text_readers: Vec<(&Field, Str)> = fields
+            .iter()
+            .filter_map(|f| Some((*f, str_for(f.name, "")?)))
+            .collect();
+        let int_readers: Vec<(&Field, Int)> = fields
+            .iter()
+            .filter_map(|f| Some((*f, int_for(f.name, "")?)))
+            .collect();
+        assert!(text_readers.len() >= 7 && int_readers.len() >= 4);
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/traces");
+        let (mut checked, mut with_value) = (0u64, 0u64);
+        for name in [
+            "bencer__example4-1_php_mysql.scap",
+            "falco__open-multiple-files.scap",
+        ] {
+            let path = format!("{dir}/{name}");
+            let mut r = crate::capture::Reader::open(&path).unwrap();
+            let mut replay = crate::output::dump::Replay::new(r.metadata());
+            let mut out = String::new();
+            while let Some(e) = r.next_event().unwrap() {
+                let Some(ctx) = replay.step(&e) else { continue };
+                for (f, read) in &text_readers {
+                    out.clear();
+                    let want = (f.extract)(&ctx, "", &mut out).then_some(out.as_str());
+                    assert_eq!(read(&ctx), want, "{} on {name} event {}", f.name, ctx.num);
+                    checked += 1;
+                    with_value += u64::from(want.is_some());
+                }
+                for (f, read) in &int_readers {
+                    out.clear();
+                    let want = (f.extract)(&ctx, "", &mut out).then_some(out.clone());
+                    let got = read(&ctx).map(|v| match (f.name.starts_with("evt.is_"), v) {
+                        (true, 0) => "false".to_string(),
+                        (true, 1) => "true".to_string(),
+                        _ => v.to_string(),
+                    });
+                    assert_eq!(got, want, "{} on {name} event {}", f.name, ctx.num);
+                }
+            }
+        }
+        // Most events have a process name, many a descriptor.
+        assert!(with_value * 4 > checked, "{with_value} of {checked}");
     }
 }

@@ -177,10 +177,14 @@ fn ppid(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     true
 }
 
+/// `proc.name` borrowed from the state (the text extractor and filters'
+/// text reader share it).
+pub(super) fn name_value<'a>(c: &Ctx<'a>) -> Option<&'a str> {
+    c.thread().map(|t| t.comm.as_str())
+}
+
 fn name(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
-    let Some(t) = c.thread() else { return false };
-    out.push_str(&t.comm);
-    true
+    super::push_some(out, name_value(c))
 }
 
 fn exe(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
@@ -213,12 +217,14 @@ fn cwd(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
     true
 }
 
+/// `proc.pname` borrowed from the state.
+pub(super) fn pname_value<'a>(c: &Ctx<'a>) -> Option<&'a str> {
+    let t = c.thread()?;
+    c.state.thread(t.ptid).map(|p| p.comm.as_str())
+}
+
 fn pname(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {
-    let Some(p) = c.thread().and_then(|t| c.state.thread(t.ptid)) else {
-        return false;
-    };
-    out.push_str(&p.comm);
-    true
+    super::push_some(out, pname_value(c))
 }
 
 fn pexe(c: &Ctx<'_>, _: &str, out: &mut String) -> bool {

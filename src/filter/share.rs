@@ -3,7 +3,8 @@
 //! `never_true`, process-name lists): after expansion, the rules that can
 //! match an openat exit repeat the same tests a dozen times. [`share`] gives
 //! every subexpression that occurs more than once a memo slot
-//! ([`Node::Memo`]); evaluation computes it once per event and reuses the
+//! ([`Node::Memo`]), but for single comparisons as cheap to repeat as a
+//! memo is to read; evaluation computes it once per event and reuses the
 //! result (see [`super::eval::Scratch::next_event`]). Nested `and`s and
 //! `or`s that are not shared are flattened into their parent.
 
@@ -100,7 +101,7 @@ impl Interner<'_> {
             leaf => leaf,
         };
         let i = ids.id as usize;
-        if self.count[i] < 2 {
+        if self.count[i] < 2 || is_cheap_leaf(&inner) {
             return inner;
         }
         let slot = *self.slot[i].get_or_insert_with(|| {
@@ -133,6 +134,23 @@ impl Interner<'_> {
         // Stable: the rule's own order otherwise.
         out.sort_by_key(|c| !matches!(c, Node::Memo(..)));
         out
+    }
+}
+
+/// Whether `n` is a comparison that costs no more to repeat than to look up
+/// in a memo slot: a field read (cached or borrowed) and one integer,
+/// boolean or string comparison.
+fn is_cheap_leaf(n: &Node) -> bool {
+    match n {
+        Node::Cmp(src, t) if !src.multi && src.transforms.is_empty() => matches!(
+            t,
+            Test::Int(..)
+                | Test::Bool(..)
+                | Test::Str(..)
+                | Test::StartsWith(_)
+                | Test::EndsWith(_)
+        ),
+        _ => false,
     }
 }
 
@@ -214,8 +232,9 @@ mod tests {
         let plain = compiled(&conds, &mut table);
         let mut shared = plain.clone();
         let slots = share(&mut shared);
-        // `proc.name in (a, b)` and `fd.typechar = f`.
-        assert_eq!(slots, 2);
+        // `proc.name in (a, b)`; `fd.typechar = f` is cheaper to repeat.
+        assert_eq!(slots, 1);
+        assert!(matches!(&shared[3], Node::Cmp(..)), "{:?}", shared[3]);
         // The nested and is flattened: and(fd.num >= 0, memo, fd.num < 9).
         let Node::Or(v) = &shared[2] else {
             panic!("or expected: {:?}", shared[2]);

@@ -155,7 +155,7 @@ fn is_open_exit_id(ty: u16) -> bool {
     )
 }
 
-#[inline]
+#[inline(always)]
 fn open_param(c: &Ctx<'_>, name: &str) -> Option<i64> {
     if !is_open_exit_id(c.evt.event_type()) {
         return None;

@@ -256,53 +256,141 @@ impl Fd {
     }
 }
 
-/// The descriptors of one process.
+/// Descriptors below this number are kept in a vector indexed by number:
+/// processes number their descriptors from 0 up, lowest free first.
+const DENSE_FDS: i64 = 1024;
+
+/// The descriptors of one process: the low numbers by index, the others
+/// (and negative ones, which no event creates) in a map.
 #[derive(Debug, Clone, Default)]
 pub struct FdTable {
-    fds: HashMap<i64, Fd>,
+    dense: Vec<Option<Fd>>,
+    sparse: HashMap<i64, Fd>,
+    len: usize,
 }
 
 impl FdTable {
     /// The descriptor `fd`, if open.
+    #[inline]
     pub fn get(&self, fd: i64) -> Option<&Fd> {
-        self.fds.get(&fd)
+        if (0..DENSE_FDS).contains(&fd) {
+            self.dense.get(fd as usize)?.as_ref()
+        } else {
+            self.sparse.get(&fd)
+        }
     }
 
     /// Records `fd` (replacing any previous entry). Returns false when the
     /// table is full and the entry was not recorded.
     pub fn insert(&mut self, fd: i64, entry: Fd) -> bool {
-        if self.fds.len() >= MAX_FDS_PER_PROCESS && !self.fds.contains_key(&fd) {
+        if self.len >= MAX_FDS_PER_PROCESS && self.get(fd).is_none() {
             return false;
         }
-        self.fds.insert(fd, entry);
+        let old = if (0..DENSE_FDS).contains(&fd) {
+            let i = fd as usize;
+            if i >= self.dense.len() {
+                self.dense.resize_with(i + 1, || None);
+            }
+            self.dense[i].replace(entry)
+        } else {
+            self.sparse.insert(fd, entry)
+        };
+        self.len += usize::from(old.is_none());
         true
     }
 
     /// The descriptor `fd`, mutably.
     pub fn get_mut(&mut self, fd: i64) -> Option<&mut Fd> {
-        self.fds.get_mut(&fd)
+        if (0..DENSE_FDS).contains(&fd) {
+            self.dense.get_mut(fd as usize)?.as_mut()
+        } else {
+            self.sparse.get_mut(&fd)
+        }
     }
 
     /// Forgets `fd`.
     pub fn remove(&mut self, fd: i64) -> Option<Fd> {
-        self.fds.remove(&fd)
+        self.remove_if(fd, |_| true)
     }
 
     /// Forgets `fd` if its entry passes `test` (one lookup).
     pub fn remove_if(&mut self, fd: i64, test: impl FnOnce(&Fd) -> bool) -> Option<Fd> {
-        match self.fds.entry(fd) {
-            Entry::Occupied(e) if test(e.get()) => Some(e.remove()),
-            _ => None,
-        }
+        let old = if (0..DENSE_FDS).contains(&fd) {
+            let slot = self.dense.get_mut(fd as usize)?;
+            if !test(slot.as_ref()?) {
+                return None;
+            }
+            slot.take()
+        } else {
+            match self.sparse.entry(fd) {
+                Entry::Occupied(e) if test(e.get()) => Some(e.remove()),
+                _ => None,
+            }
+        };
+        self.len -= usize::from(old.is_some());
+        old
     }
 
     /// Number of open descriptors.
     pub fn len(&self) -> usize {
-        self.fds.len()
+        self.len
     }
 
     /// Whether no descriptor is open.
     pub fn is_empty(&self) -> bool {
-        self.fds.is_empty()
+        self.len == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The table keeps what a plain map of number to entry keeps, for low,
+    /// high and negative numbers alike, through replacements and removals.
+    #[test]
+    fn table_agrees_with_a_map() {
+        let mut t = FdTable::default();
+        let mut model: std::collections::HashMap<i64, String> = Default::default();
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        for step in 0..20_000u32 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let fd = match x % 4 {
+                0 => (x >> 8) as i64 % 8,
+                1 => (x >> 8) as i64 % 2048,
+                2 => DENSE_FDS - 2 + (x >> 8) as i64 % 4,
+                _ => -((x >> 8) as i64 % 3) - 1,
+            };
+            let name = format!("/f{step}");
+            match (x >> 40) % 3 {
+                0 => {
+                    assert!(t.insert(fd, Fd::new(FdType::File, name.clone())));
+                    model.insert(fd, name);
+                }
+                1 => {
+                    let got = t.remove(fd).map(|f| f.name);
+                    assert_eq!(got, model.remove(&fd), "remove {fd}");
+                }
+                _ => {
+                    let keep_odd = step % 2 == 1;
+                    let got = t.remove_if(fd, |f| keep_odd == f.name.ends_with('1'));
+                    let want = match model.get(&fd) {
+                        Some(n) if keep_odd == n.ends_with('1') => model.remove(&fd),
+                        _ => None,
+                    };
+                    assert_eq!(got.map(|f| f.name), want, "remove_if {fd}");
+                }
+            }
+            assert_eq!(t.len(), model.len());
+            assert_eq!(t.get(fd).map(|f| &f.name), model.get(&fd), "get {fd}");
+        }
+        for (fd, name) in &model {
+            assert_eq!(t.get(*fd).map(|f| &f.name), Some(name));
+            t.get_mut(*fd).unwrap().flags = 7;
+        }
+        assert!(model.keys().all(|fd| t.get(*fd).unwrap().flags == 7));
+        assert_eq!(t.is_empty(), model.is_empty());
     }
 }

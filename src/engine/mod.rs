@@ -112,6 +112,10 @@ pub struct Candidates {
     pub rules: Vec<u32>,
     /// The folded condition of each rule of `rules`.
     pub conds: Vec<Node>,
+    /// For each rule of `rules`, the memo slot of a shared subexpression
+    /// its condition cannot hold without (its first conjunct): when that
+    /// is already known false for the event, the rule is skipped unread.
+    pub guards: Vec<Option<u32>>,
     /// Every field the rules read, each once.
     pub fields: Vec<FieldId>,
 }
@@ -213,6 +217,7 @@ impl Engine {
                 }
             }
             crate::filter::share::share_with(&mut c.conds, &mut printed);
+            c.guards = c.conds.iter().map(guard).collect();
             let mut seen = vec![false; table.len()];
             let mut add = |f: FieldId| {
                 if !std::mem::replace(&mut seen[f as usize], true) {
@@ -339,7 +344,10 @@ impl Engine {
         // As Falco, an event raises at most one alert: the first rule in
         // rule order whose condition holds (unless `all_matches`).
         scratch.next_event();
-        for (&i, cond) in cands.rules.iter().zip(&cands.conds) {
+        for ((&i, cond), guard) in cands.rules.iter().zip(&cands.conds).zip(&cands.guards) {
+            if guard.is_some_and(|g| scratch.known(g) == Some(false)) {
+                continue;
+            }
             let r = &self.rules[i as usize];
             if eval(cond, fields, scratch) {
                 emit(self.alert(r, fields, time_ns));
@@ -396,6 +404,19 @@ impl Engine {
             ctx,
         };
         self.run(cands, &mut lazy, scratch, ctx.evt.ts(), emit);
+    }
+}
+
+/// The memo slot of the shared subexpression a condition cannot hold
+/// without: the condition itself, or the first conjunct of an `and`.
+fn guard(cond: &Node) -> Option<u32> {
+    match cond {
+        Node::Memo(i, _) => Some(*i),
+        Node::And(v) => match v.first() {
+            Some(Node::Memo(i, _)) => Some(*i),
+            _ => None,
+        },
+        _ => None,
     }
 }
 

@@ -197,3 +197,57 @@ fn container_info_in_outputs_is_the_container_name_and_id() {
     // A thread with no container cgroup is on the host.
     assert_eq!(out, ["closed in host (id=host)"]);
 }
+
+/// Rules whose first conjunct is a shared subexpression are skipped once it
+/// is known false for the event, and only then.
+#[test]
+fn rules_guarded_by_a_shared_test_match_as_written() {
+    let rules = "\
+- macro: low_tid
+  condition: thread.tid in (1, 2, 3)
+- rule: low but not 2
+  desc: d
+  condition: evt.type = close and low_tid and thread.tid != 2
+  output: a
+  priority: WARNING
+- rule: low and 2
+  desc: d
+  condition: evt.type = close and low_tid and thread.tid = 2
+  output: b
+  priority: WARNING
+- rule: not low
+  desc: d
+  condition: evt.type = close and not low_tid
+  output: c
+  priority: WARNING
+- rule: low
+  desc: d
+  condition: evt.type = close and low_tid
+  output: d
+  priority: WARNING
+";
+    let mut l = Loader::new();
+    l.load_str("t.yaml", rules);
+    let loaded = l.finish();
+    assert!(!loaded.has_errors(), "{:?}", loaded.diagnostics);
+    let opts = Options {
+        all_events: true,
+        all_matches: true,
+        ..Options::default()
+    };
+    let engine = Engine::new(&loaded.rules, opts).expect("compiles");
+    let state = State::default();
+    let (mut rec, mut scratch) = (Record::default(), Scratch::default());
+    let mut guarded = 0;
+    for (tid, want) in [(1, "a d"), (2, "b d"), (3, "a d"), (4, "c"), (7, "c")] {
+        let close = build(2, tid, id::SYSCALL_CLOSE_E, &[&3i64.to_le_bytes()]);
+        let evt = EventView::new(&close, 0, 0).expect("event");
+        guarded = engine.candidates(&evt).guards.iter().flatten().count();
+        let ctx = Ctx::new(&evt, 1, &state, None, None);
+        let mut out = Vec::new();
+        engine.process_ctx(&ctx, &mut rec, &mut scratch, &mut |a| out.push(a.output));
+        assert_eq!(out.join(" "), want, "tid {tid}");
+    }
+    // Three rules start with the shared test.
+    assert_eq!(guarded, 3);
+}

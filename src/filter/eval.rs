@@ -200,6 +200,12 @@ impl Scratch {
     pub fn next_event(&mut self) {
         self.memo.forget(0);
     }
+
+    /// The result of memo slot `i` for the current event, if evaluated.
+    #[inline]
+    pub fn known(&self, i: u32) -> Option<bool> {
+        self.memo.get(i as usize)
+    }
 }
 
 /// Evaluates `n`.

@@ -87,7 +87,9 @@ pub struct Captured {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Poll {
     /// Events were handed over: how many, and the bytes that were waiting
-    /// in the rings (zero for a capture file).
+    /// in the rings, less records the reorder window holds back (see
+    /// [`crate::ring::merge::Merger::ready_bytes`]; zero for a capture
+    /// file).
     Events(u64, u64),
     /// Nothing waiting.
     Idle,
@@ -227,7 +229,7 @@ impl Source {
                 Ok(if bytes == 0 {
                     Poll::Idle
                 } else {
-                    Poll::Events(n, bytes)
+                    Poll::Events(n, m.ready_bytes(bytes))
                 })
             }
             Source::File(reader) => {

@@ -23,6 +23,12 @@ fn realtime_ns() -> u64 {
         .unwrap_or(0)
 }
 
+/// [`realtime_ns`] for other modules' tests.
+#[cfg(test)]
+pub(crate) fn tests_realtime_ns() -> u64 {
+    realtime_ns()
+}
+
 /// One record handed out by the merger, borrowed from the ring mapping.
 #[derive(Debug, Clone, Copy)]
 pub struct Event<'a> {
@@ -46,6 +52,10 @@ pub struct Merger {
     window_ns: u64,
     /// Records stamped after this wait for a later refill.
     cap: u64,
+    /// This round stopped at a record stamped after `cap`.
+    held: bool,
+    /// Bytes of the records handed out since the last refill.
+    delivered: u64,
 }
 
 impl Merger {
@@ -62,6 +72,8 @@ impl Merger {
             round_over: false,
             window_ns: 0,
             cap: u64::MAX,
+            held: false,
+            delivered: 0,
         }
     }
 
@@ -83,6 +95,8 @@ impl Merger {
     /// now waiting across all CPUs; zero means every ring was empty.
     pub fn refill(&mut self) -> Result<u64> {
         self.round_over = false;
+        self.held = false;
+        self.delivered = 0;
         let mut total = 0;
         let mut some_empty = false;
         for r in &mut self.readers {
@@ -136,6 +150,7 @@ impl Merger {
             return Ok(None);
         };
         if ts > self.cap {
+            self.held = true;
             return Ok(None);
         }
         if self.readers[i].pending_after_front() == 0 {
@@ -147,7 +162,23 @@ impl Merger {
         }
         let r = &mut self.readers[i];
         let cpu = u16::try_from(r.cpu()).unwrap_or(u16::MAX);
-        Ok(r.next_record()?.map(|data| Event { cpu, ts, data }))
+        let rec = r.next_record()?;
+        self.delivered += rec.map_or(0, |d| d.len() as u64);
+        Ok(rec.map(|data| Event { cpu, ts, data }))
+    }
+
+    /// The bytes a consumer pacing its polls (see
+    /// [`super::session::Backoff`]) should count as waiting after a round
+    /// that began with `waiting`: all of them, unless the reorder window
+    /// held records back. Those become readable only as time passes, so
+    /// polling again at once would find the same records still held and
+    /// read only the few that aged meanwhile: then what the round read.
+    pub fn ready_bytes(&self, waiting: u64) -> u64 {
+        if self.held {
+            self.delivered
+        } else {
+            waiting
+        }
     }
 
     /// The counters of every CPU's producer page, in CPU order.
@@ -253,6 +284,11 @@ mod tests {
         }
         // CPU 1 is empty: the record stamped in the future waits.
         assert_eq!(got, [1]);
+        // A consumer's pacing counts what the round read, not the held
+        // record: nothing, this last round.
+        assert_eq!(m.ready_bytes(100), 0);
+        m.refill().unwrap();
+        assert_eq!(m.ready_bytes(100), 100);
         // Once CPU 1 has a record, its stamp bounds what may go out.
         assert!(s.device().cpus[1].push(&event(now + 2 * hour, 1, 4, &[&[3]])));
         assert_eq!(drain(&mut s), [(0, now + hour, 2)]);

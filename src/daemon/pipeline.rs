@@ -189,20 +189,21 @@ fn run(
     };
     let mut processed = 0u64;
     let mut last_sizes = Instant::now();
+    // This thread is the counter's only writer: a plain store per event
+    // (no atomic add), current even while a poll waits for input.
+    let counted = sh.metrics.events_processed.load(Ordering::Relaxed);
     let mut step = |source: &mut Source, ev: &mut Box<dyn Evaluator>| {
-        let before = processed;
         let polled = source.poll(&mut |view| {
             let efd = state.update(view);
             processed += 1;
+            sh.metrics
+                .events_processed
+                .store(counted + processed, Ordering::Relaxed);
             if own_pid.is_some_and(|own| state.thread(view.tid()).is_some_and(|t| t.pid == own)) {
                 return;
             }
             ev.process(view, &efd, &state, &mut |a| submit(sh, a));
         });
-        // Counted once per poll, not with an atomic add per event.
-        sh.metrics
-            .events_processed
-            .fetch_add(processed - before, Ordering::Relaxed);
         if last_sizes.elapsed() >= Duration::from_secs(1) {
             last_sizes = Instant::now();
             sh.metrics.set_state_sizes(&state);

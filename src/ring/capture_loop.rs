@@ -179,7 +179,7 @@ mod tests {
     #[test]
     fn records_held_by_the_reorder_window_do_not_keep_the_loop_busy() {
         let mut s = Session::new(FakeDevice::new(2, 1 << 20)).unwrap();
-        let future = super::super::merge::tests_realtime_ns() + 3_600_000_000_000;
+        let future = super::super::merge::realtime_ns() + 3_600_000_000_000;
         let payload = [0u8; 1000];
         let mut held = 0;
         while held < 4 * (64 << 10) {

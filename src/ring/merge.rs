@@ -16,17 +16,11 @@ use super::reader::CpuReader;
 use super::{CpuCounters, Result};
 
 /// CLOCK_REALTIME in nanoseconds, the clock of record timestamps.
-fn realtime_ns() -> u64 {
+pub(crate) fn realtime_ns() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
         .unwrap_or(0)
-}
-
-/// [`realtime_ns`] for other modules' tests.
-#[cfg(test)]
-pub(crate) fn tests_realtime_ns() -> u64 {
-    realtime_ns()
 }
 
 /// One record handed out by the merger, borrowed from the ring mapping.
@@ -54,8 +48,6 @@ pub struct Merger {
     cap: u64,
     /// This round stopped at a record stamped after `cap`.
     held: bool,
-    /// Bytes of the records handed out since the last refill.
-    delivered: u64,
 }
 
 impl Merger {
@@ -73,7 +65,6 @@ impl Merger {
             window_ns: 0,
             cap: u64::MAX,
             held: false,
-            delivered: 0,
         }
     }
 
@@ -96,7 +87,6 @@ impl Merger {
     pub fn refill(&mut self) -> Result<u64> {
         self.round_over = false;
         self.held = false;
-        self.delivered = 0;
         let mut total = 0;
         let mut some_empty = false;
         for r in &mut self.readers {
@@ -162,20 +152,20 @@ impl Merger {
         }
         let r = &mut self.readers[i];
         let cpu = u16::try_from(r.cpu()).unwrap_or(u16::MAX);
-        let rec = r.next_record()?;
-        self.delivered += rec.map_or(0, |d| d.len() as u64);
-        Ok(rec.map(|data| Event { cpu, ts, data }))
+        Ok(r.next_record()?.map(|data| Event { cpu, ts, data }))
     }
 
     /// The bytes a consumer pacing its polls (see
     /// [`super::session::Backoff`]) should count as waiting after a round
-    /// that began with `waiting`: all of them, unless the reorder window
-    /// held records back. Those become readable only as time passes, so
-    /// polling again at once would find the same records still held and
-    /// read only the few that aged meanwhile: then what the round read.
+    /// that began with `waiting` (what [`Merger::refill`] returned): all
+    /// of them, unless the reorder window held records back. Those become
+    /// readable only as time passes, so polling again at once would find
+    /// the same records still held and read only the few that aged
+    /// meanwhile: then what the round read.
     pub fn ready_bytes(&self, waiting: u64) -> u64 {
         if self.held {
-            self.delivered
+            let left: u64 = self.readers.iter().map(CpuReader::pending).sum();
+            waiting.saturating_sub(left)
         } else {
             waiting
         }
@@ -276,8 +266,9 @@ mod tests {
         let m = s.merger();
         m.set_reorder_window(std::time::Duration::from_millis(10));
         let mut got = Vec::new();
+        let mut waiting = 0;
         for _ in 0..3 {
-            m.refill().unwrap();
+            waiting = m.refill().unwrap();
             while let Some(e) = m.next_event().unwrap() {
                 got.push(e.data[e.data.len() - 1]);
             }
@@ -286,9 +277,10 @@ mod tests {
         assert_eq!(got, [1]);
         // A consumer's pacing counts what the round read, not the held
         // record: nothing, this last round.
-        assert_eq!(m.ready_bytes(100), 0);
-        m.refill().unwrap();
-        assert_eq!(m.ready_bytes(100), 100);
+        assert!(waiting > 0);
+        assert_eq!(m.ready_bytes(waiting), 0);
+        let waiting = m.refill().unwrap();
+        assert_eq!(m.ready_bytes(waiting), waiting);
         // Once CPU 1 has a record, its stamp bounds what may go out.
         assert!(s.device().cpus[1].push(&event(now + 2 * hour, 1, 4, &[&[3]])));
         assert_eq!(drain(&mut s), [(0, now + hour, 2)]);

@@ -69,6 +69,11 @@ pub fn resolve_path(dir: &str, path: &str) -> String {
     if !full.starts_with('/') {
         return full;
     }
+    normalize(&full)
+}
+
+/// An absolute path without empty, `.` and `..` components.
+fn normalize(full: &str) -> String {
     let mut parts: Vec<&str> = Vec::new();
     for p in full.split('/') {
         match p {
@@ -815,5 +820,29 @@ mod tests {
         for (dir, path, want) in cases {
             assert_eq!(resolve_path(dir, path), want, "{dir} + {path}");
         }
+    }
+
+    /// The fast check agrees with normalizing on every absolute path of up
+    /// to eight bytes of `/`, `.` and `a`.
+    #[test]
+    fn normal_paths_are_the_ones_normalizing_keeps() {
+        let mut paths = vec![String::from("/")];
+        let mut start = 0;
+        for _ in 0..7 {
+            let end = paths.len();
+            for i in start..end {
+                for c in ['/', '.', 'a'] {
+                    let p = format!("{}{c}", paths[i]);
+                    paths.push(p);
+                }
+            }
+            start = end;
+        }
+        assert_eq!(paths.len(), (3usize.pow(8) - 1) / 2);
+        for p in &paths {
+            assert_eq!(is_normal_abs(p), normalize(p) == *p, "{p:?}");
+        }
+        assert!(!is_normal_abs("etc/passwd"));
+        assert!(!is_normal_abs(""));
     }
 }

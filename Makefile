@@ -63,6 +63,7 @@ e2e-test: agent
 
 bench: agent driver replay-bench
 	tests/vm/bench.sh
+	tests/vm/icount.sh
 
 # Captures made in a bookworm guest with the reference scap.ko + sysdig -w and
 # with saker.ko + saker capture (tests/vm/captures.sh; cached under

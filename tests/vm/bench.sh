@@ -4,14 +4,18 @@
 # open/read/close/getppid loop (guest/sysloop) runs with no capture, with
 # saker.ko + `saker capture` taking every syscall, with saker.ko + the saker
 # service running the default rules, and with the reference scap.ko +
-# `sysdig -w /dev/null`; four rounds, the best rate of each as a ratio to the
-# best no-capture rate of the same boot. A rate is the 90th percentile of the
-# loop's rates over 100 ms windows (guest/sysloop.c says why: the host's
-# other work slows windows at random). A "hooks-only" row has the
-# tracepoints attached with nothing of interest: the floor of any
-# tracepoint-based capture. A "cpu1-busy" row has no module and a CPU-bound
-# process on the consumers' vCPU: what a busy second vCPU alone costs the
-# loop on this host, to read the rows whose consumer keeps its vCPU busy by.
+# `sysdig -w /dev/null`; BENCH_ROUNDS rounds (default 4), the best rate of
+# each as a ratio to the best no-capture rate of the same boot. A rate is the
+# 90th percentile of the loop's rates over 100 ms windows (guest/sysloop.c
+# says why: the host's other work slows windows at random); the ratios of
+# the 99th percentiles and of the whole runs' means follow. "none-again",
+# the no-capture loop run again at the end of each round, is the control:
+# what the host's noise alone makes of the same run (ratio 1 on a quiet
+# host). A "hooks-only" row has the tracepoints attached with nothing of
+# interest: the floor of any tracepoint-based capture. A "cpu1-busy" row has
+# no module and a CPU-bound process on the consumers' vCPU: what a busy
+# second vCPU alone costs the loop on this host, to read the rows whose
+# consumer keeps its vCPU busy by.
 #
 # The guest runs under multi-threaded TCG (one host thread per vCPU, so the
 # consumer does not take its CPU time from the loop's vCPU, as on real
@@ -39,7 +43,13 @@ vm_build_module
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
+ROUNDS=${BENCH_ROUNDS:-4}
+case $ROUNDS in
+'' | *[!0-9]* | 0) vm_die "BENCH_ROUNDS must be a positive number of rounds" ;;
+esac
+echo "$ROUNDS" >"$work/rounds"
 extra="$VM_ROOT/tests/vm/bench.yaml=/bench.yaml $VM_ROOT/rules/saker_rules.yaml=/saker_rules.yaml"
+extra="$extra $work/rounds=/bench-rounds"
 if ! command -v sysdig >/dev/null 2>&1; then
 	echo "bench: no sysdig; the reference scap.ko + sysdig is skipped"
 elif vm_build_scap "$work"; then
@@ -53,7 +63,8 @@ export VM_ACCEL=${VM_ACCEL:-tcg,thread=multi}
 export VM_APPEND=${VM_APPEND:-clocksource=tsc tsc=reliable}
 export VM_PIN_VCPUS=${VM_PIN_VCPUS:-1}
 for attempt in 1 2; do
-	vm_boot "$work/initrd.gz" "$work/console.log" "$work/results.txt" 700
+	# A round takes about two minutes.
+	vm_boot "$work/initrd.gz" "$work/console.log" "$work/results.txt" $((180 + 150 * ROUNDS))
 	tr -d '\r' <"$work/console.log" | grep -o 'BENCH[ -].*' >"$work/bench.txt"
 	[ "$(grep -c '^BENCH none ' "$work/bench.txt")" -ge 2 ] && break
 	echo "bench: boot $attempt gave no complete result; console tail:"
@@ -69,17 +80,19 @@ grep '^BENCH ' "$work/bench.txt"
 # no-capture rate of the same boot; drops are summed over the rounds.
 grep '^BENCH-INFO' "$work/bench.txt" | sort -u
 # The ratio of the means (whole runs, the host's noise included) follows.
+# So does the same for the 99th percentiles. "none-again" is the control.
 awk '$1 == "BENCH-CPU" { cpu[$2] += $3; ncpu[$2]++ }
 $1 == "BENCH" {
 	if ($3 > best[$2]) best[$2] = $3
 	if ($5 > mean[$2]) mean[$2] = $5
+	if ($6 > p99[$2]) p99[$2] = $6
 	if ($4 != "-") drops[$2] += $4; else drops[$2] = "-"
 	if (!($2 in seen)) { seen[$2] = 1; order[n++] = $2 }
 }
 END {
 	for (i = 0; i < n; i++)
-		printf "bench: %-12s %9d loops/s  ratio %.3f  drops %-3s (means: %.3f)%s\n", order[i],
-			best[order[i]], best[order[i]] / best["none"], drops[order[i]],
-			mean[order[i]] / mean["none"],
+		printf "bench: %-12s %9d loops/s  ratio %.3f  drops %-3s (p99: %.3f, means: %.3f)%s\n",
+			order[i], best[order[i]], best[order[i]] / best["none"], drops[order[i]],
+			p99[order[i]] / p99["none"], mean[order[i]] / mean["none"],
 			ncpu[order[i]] ? sprintf("  consumer CPU %d%%", cpu[order[i]] / ncpu[order[i]]) : ""
 }' "$work/bench.txt"

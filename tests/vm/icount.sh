@@ -16,8 +16,15 @@
 # per loop each); rc-all (ringcheck taking the four); opx+clo (ringcheck
 # taking openat's exit and close's enter events, what the service takes of
 # this loop); capall (`saker capture -w /dev/null -s all`); service (the saker
-# service running the default rules, configured as in `make bench`). Two
-# rounds in one boot; the mean of each row.
+# service running the default rules, configured as in `make bench`);
+# scap+sd (the reference scap.ko with `sysdig -w /dev/null`, when sysdig is
+# installed, as in `make bench`; its consumer shares the one vCPU, so it may
+# drop events that the timed bench's would not). Two
+# rounds in one boot; the mean of each row, and its ratio: the loop's
+# throughput on its own CPU as a share of the no-module loop's, with time
+# counted in instructions (`make bench` prints it after the timed rows: the
+# same comparison without the host's noise, and without what the consumer's
+# vCPU costs the loop's on the host).
 #
 # usage: tests/vm/icount.sh [ITERATIONS]
 #   DRIVER_DIR=dir: measure the saker.ko built from another copy of driver/
@@ -73,12 +80,29 @@ for round in 1 2; do
 	wait $svc
 	grep -a capturing /tmp/svc.txt | sed 's/^/ICOUNT-INFO service: /'
 	rmmod saker
+	if [ -f /scap.ko ] && [ -x /usr/bin/sysdig ]; then
+		insmod /scap.ko
+		sysdig -w /dev/null >/tmp/sd.txt 2>&1 &
+		sd=$!
+		sleep 3
+		echo "ICOUNT scap+sd $(kloop $N)"
+		kill -INT $sd
+		wait $sd
+		rmmod scap
+	fi
 done
 EOF
 
-VM_EXTRA="$VM_ROOT/tests/vm/bench.yaml=/bench.yaml $VM_ROOT/rules/saker_rules.yaml=/saker_rules.yaml" \
-	vm_build_initramfs "$work/initrd.gz" "$work/guest.sh" "$SAKER"
-timeout 900 qemu-system-x86_64 -accel tcg,thread=single -icount shift=0 -m 1024 -smp 1 \
+extra="$VM_ROOT/tests/vm/bench.yaml=/bench.yaml $VM_ROOT/rules/saker_rules.yaml=/saker_rules.yaml"
+if ! command -v sysdig >/dev/null 2>&1; then
+	echo "icount: no sysdig; the reference scap.ko + sysdig is skipped"
+elif vm_build_scap "$work"; then
+	extra="$extra $VM_SCAP_KO $(command -v sysdig)"
+else
+	echo "icount: the reference scap.ko + sysdig is skipped"
+fi
+VM_EXTRA=$extra vm_build_initramfs "$work/initrd.gz" "$work/guest.sh" "$SAKER"
+timeout 1500 qemu-system-x86_64 -accel tcg,thread=single -icount shift=0 -m 1024 -smp 1 \
 	-nographic -no-reboot -kernel "$VM_KERNEL" -initrd "$work/initrd.gz" \
 	-append "console=ttyS0 panic=-1 loglevel=5 rdinit=/init clocksource=tsc tsc=reliable" \
 	-serial "file:$work/console.log" -serial "file:$work/results.txt" -monitor none \
@@ -95,10 +119,11 @@ awk '{
 	n[$2]++; cpu[$2] += $3; wall[$2] += $4
 }
 END {
-	printf "icount: %-8s %10s %10s %10s\n", "row", "insn/loop", "above-none", "wall"
+	printf "icount: %-8s %10s %10s %10s %6s\n", "row", "insn/loop", "above-none", "wall", "ratio"
 	for (i = 0; i < k; i++) {
 		r = order[i]
-		printf "icount: %-8s %10.1f %10.1f %10.1f\n", r, cpu[r] / n[r],
-			cpu[r] / n[r] - cpu["none"] / n["none"], wall[r] / n[r]
+		printf "icount: %-8s %10.1f %10.1f %10.1f %6.3f\n", r, cpu[r] / n[r],
+			cpu[r] / n[r] - cpu["none"] / n["none"], wall[r] / n[r],
+			(cpu["none"] / n["none"]) / (cpu[r] / n[r])
 	}
 }' "$work/icount.txt"

@@ -10,11 +10,13 @@
 # (openat's exit and close's enter events): the service row minus the rule
 # engine. "cpu1-busy" has no module and a CPU-bound process that makes no
 # system call on the consumers' CPU: what a busy second vCPU costs the loop
-# on this host by itself (the service's consumer keeps its CPU busy). Four
-# rounds of 8 s runs (the host's noise shows in single rounds, and in short
-# runs). Prints "BENCH name rate drops mean" (rate: sysloop's 90th
-# percentile of 100 ms windows; mean: over the whole run) and
-# "BENCH-INFO ...".
+# on this host by itself (the service's consumer keeps its CPU busy).
+# "none-again", the loop with no module once more at the end of each round,
+# is the control: its ratio to "none" is what the host's noise alone makes
+# of two runs of the same thing. Rounds of 8 s runs, four unless /bench-rounds
+# says (the host's noise shows in single rounds, and in short runs). Prints "BENCH name rate drops
+# mean p99" (rate: sysloop's 90th percentile of 100 ms windows; mean: over
+# the whole run; p99: the 99th percentile) and "BENCH-INFO ...".
 #
 # The loop is pinned to CPU 0 and every consumer to CPU 1, as an agent on
 # a machine with a CPU to spare would run: the guest's scheduler never puts
@@ -47,9 +49,12 @@ timed_loop() {
 	echo "BENCH-CPU $1 $(((t1 - t0) * 100 / (SECS * 100)))"
 }
 
-# report NAME DROPS: the BENCH line of the sysloop output in $rate.
+# report NAME DROPS: the BENCH line of the sysloop output in $rate
+# ("p90 mean p99").
 report() {
-	echo "BENCH $1 ${rate% *} $2 ${rate#* }"
+	# shellcheck disable=SC2086 # $rate is three numbers
+	set -- "$1" "$2" $rate
+	echo "BENCH $1 $3 $2 $4 $5"
 }
 
 # ringcheck_row NAME INTEREST: the loop with ringcheck taking INTEREST.
@@ -110,10 +115,14 @@ round() {
 		report scap+sysdig -
 		rmmod scap
 	fi
+
+	rate=$($LOOP_CPU sysloop $SECS)
+	report none-again 0
 }
 
 echo "root:x:0:0:root:/root:/bin/sh" >/etc/passwd
 echo "BENCH-INFO clocksource $(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)"
-for _ in 1 2 3 4; do
+ROUNDS=$(cat /bench-rounds 2>/dev/null || echo 4)
+for _ in $(seq "$ROUNDS"); do
 	round
 done

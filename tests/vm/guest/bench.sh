@@ -13,10 +13,11 @@
 # on this host by itself (the service's consumer keeps its CPU busy).
 # "none-again", the loop with no module once more at the end of each round,
 # is the control: its ratio to "none" is what the host's noise alone makes
-# of two runs of the same thing. Rounds of 8 s runs, four unless /bench-rounds
-# says (the host's noise shows in single rounds, and in short runs). Prints "BENCH name rate drops
-# mean p99" (rate: sysloop's 90th percentile of 100 ms windows; mean: over
-# the whole run; p99: the 99th percentile) and "BENCH-INFO ...".
+# of two runs of the same thing. Rounds of 8 s runs, four unless
+# /bench-rounds says (the host's noise shows in single rounds, and in short
+# runs). Prints "BENCH name rate drops mean p99" (rate: sysloop's 90th
+# percentile of 100 ms windows; mean: over the whole run; p99: the 99th
+# percentile) and "BENCH-INFO ...".
 #
 # The loop is pinned to CPU 0 and every consumer to CPU 1, as an agent on
 # a machine with a CPU to spare would run: the guest's scheduler never puts

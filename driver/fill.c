@@ -1044,8 +1044,9 @@ static __always_inline bool __sk_fast_open(struct sk_ring *ring,
 }
 
 /* One copy of the above per event, each with its own constant layout. */
-static noinline bool sk_fast_open(struct sk_ring *ring, struct pt_regs *regs,
-				  long ret, u16 type, u64 ts)
+static __always_inline bool sk_fast_open(struct sk_ring *ring,
+					 struct pt_regs *regs, long ret,
+					 u16 type, u64 ts)
 {
 	switch (type) {
 	case SAKER_EVT_SYSCALL_OPENAT_2_X:
@@ -1067,8 +1068,9 @@ static noinline bool sk_fast_open(struct sk_ring *ring, struct pt_regs *regs,
  * ring has room for them (false otherwise): the record is then the
  * table-driven fill's.
  */
-static noinline bool sk_fast_buf_x(struct sk_ring *ring, unsigned long ubuf,
-				    u32 n, long ret, u16 type, u64 ts)
+static __always_inline bool sk_fast_buf_x(struct sk_ring *ring,
+					  unsigned long ubuf, u32 n, long ret,
+					  u16 type, u64 ts)
 {
 	struct saker_ring_producer *prod = ring->prod;
 	u32 len = SK_HDR_LEN(2) + 8 + n;

@@ -19,12 +19,16 @@
 # service running the default rules, configured as in `make bench`);
 # scap+sd (the reference scap.ko with `sysdig -w /dev/null`, when sysdig is
 # installed, as in `make bench`; its consumer shares the one vCPU, so it may
-# drop events that the timed bench's would not). Two
-# rounds in one boot; the mean of each row, and its ratio: the loop's
-# throughput on its own CPU as a share of the no-module loop's, with time
-# counted in instructions (`make bench` prints it after the timed rows: the
-# same comparison without the host's noise, and without what the consumer's
-# vCPU costs the loop's on the host).
+# drop events that the timed bench's would not). Two rounds in one boot; the
+# mean of each row, and its ratio: the loop's throughput on its own CPU as a
+# share of the no-module loop's, with time counted in instructions (`make
+# bench` prints it after the timed rows: the same comparison without the
+# host's noise, and without what the consumer's vCPU costs the loop's on the
+# host). The consumer shares the loop's one vCPU here, so the loop's CPU time
+# also takes some of the scheduling around the consumer's runs: the service
+# row reads lower than opx+clo, the same events with a consumer that does
+# little, by more than the kernel work the service adds (tests/vm/profile.sh
+# counts that).
 #
 # usage: tests/vm/icount.sh [ITERATIONS]
 #   DRIVER_DIR=dir: measure the saker.ko built from another copy of driver/

@@ -50,13 +50,8 @@ esac
 echo "$ROUNDS" >"$work/rounds"
 extra="$VM_ROOT/tests/vm/bench.yaml=/bench.yaml $VM_ROOT/rules/saker_rules.yaml=/saker_rules.yaml"
 extra="$extra $work/rounds=/bench-rounds"
-if ! command -v sysdig >/dev/null 2>&1; then
-	echo "bench: no sysdig; the reference scap.ko + sysdig is skipped"
-elif vm_build_scap "$work"; then
-	extra="$extra $VM_SCAP_KO $(command -v sysdig)"
-else
-	echo "bench: the reference scap.ko + sysdig is skipped"
-fi
+vm_reference_extra "$work" bench
+extra="$extra $VM_REFERENCE"
 
 VM_EXTRA=$extra vm_build_initramfs "$work/initrd.gz" "$VM_DIR/guest/bench.sh" "$SAKER"
 export VM_ACCEL=${VM_ACCEL:-tcg,thread=multi}

@@ -98,13 +98,8 @@ done
 EOF
 
 extra="$VM_ROOT/tests/vm/bench.yaml=/bench.yaml $VM_ROOT/rules/saker_rules.yaml=/saker_rules.yaml"
-if ! command -v sysdig >/dev/null 2>&1; then
-	echo "icount: no sysdig; the reference scap.ko + sysdig is skipped"
-elif vm_build_scap "$work"; then
-	extra="$extra $VM_SCAP_KO $(command -v sysdig)"
-else
-	echo "icount: the reference scap.ko + sysdig is skipped"
-fi
+vm_reference_extra "$work" icount
+extra="$extra $VM_REFERENCE"
 VM_EXTRA=$extra vm_build_initramfs "$work/initrd.gz" "$work/guest.sh" "$SAKER"
 timeout 1500 qemu-system-x86_64 -accel tcg,thread=single -icount shift=0 -m 1024 -smp 1 \
 	-nographic -no-reboot -kernel "$VM_KERNEL" -initrd "$work/initrd.gz" \

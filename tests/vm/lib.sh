@@ -215,3 +215,17 @@ vm_build_scap() {
 	}
 	VM_SCAP_KO=$1/scap/scap.ko
 }
+
+# vm_reference_extra DIR WHO: the reference stack for a guest, as VM_EXTRA
+# entries in VM_REFERENCE: scap.ko (vm_build_scap DIR) and sysdig; empty,
+# after WHO says why, when either cannot be had.
+vm_reference_extra() {
+	VM_REFERENCE=
+	if ! command -v sysdig >/dev/null 2>&1; then
+		echo "$2: no sysdig; the reference scap.ko + sysdig is skipped"
+	elif vm_build_scap "$1"; then
+		VM_REFERENCE="$VM_SCAP_KO $(command -v sysdig)"
+	else
+		echo "$2: the reference scap.ko + sysdig is skipped"
+	fi
+}

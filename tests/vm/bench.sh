@@ -8,7 +8,11 @@
 # each as a ratio to the best no-capture rate of the same boot. A rate is the
 # 90th percentile of the loop's rates over 100 ms windows (guest/sysloop.c
 # says why: the host's other work slows windows at random); the ratios of
-# the 99th percentiles and of the whole runs' means follow. "none-again",
+# the 99th percentiles and of the whole runs' means follow, then the "round
+# median": the median over rounds of the row's rate as a ratio to the mean of
+# the same round's first and last no-capture runs, which bracket it in time
+# (the best rates of a boot may come from different spells of the host's
+# noise; a round's rows ran within two minutes of each other). "none-again",
 # the no-capture loop run again at the end of each round, is the control:
 # what the host's noise alone makes of the same run (ratio 1 on a quiet
 # host). A "hooks-only" row has the tracepoints attached with nothing of
@@ -77,17 +81,35 @@ grep '^BENCH-INFO' "$work/bench.txt" | sort -u
 # The ratio of the means (whole runs, the host's noise included) follows.
 # So does the same for the 99th percentiles. "none-again" is the control.
 awk '$1 == "BENCH-CPU" { cpu[$2] += $3; ncpu[$2]++ }
+$1 == "BENCH" && $2 == "none" { r++ }
 $1 == "BENCH" {
+	rate[r, $2] = $3
 	if ($3 > best[$2]) best[$2] = $3
 	if ($5 > mean[$2]) mean[$2] = $5
 	if ($6 > p99[$2]) p99[$2] = $6
 	if ($4 != "-") drops[$2] += $4; else drops[$2] = "-"
 	if (!($2 in seen)) { seen[$2] = 1; order[n++] = $2 }
 }
+# median ROW: the median over complete rounds of the rate of ROW as a ratio
+# to the mean of the two no-capture runs of the same round (none first,
+# none-again last), which bracket it in time; 0 when no round has both.
+function median(row,    k, i, j, t, v) {
+	k = 0
+	for (i = 1; i <= r; i++)
+		if (rate[i, row] > 0 && rate[i, "none"] > 0 && rate[i, "none-again"] > 0)
+			v[++k] = rate[i, row] / ((rate[i, "none"] + rate[i, "none-again"]) / 2)
+	if (k == 0)
+		return 0
+	for (i = 2; i <= k; i++)
+		for (j = i; j > 1 && v[j - 1] > v[j]; j--) {
+			t = v[j]; v[j] = v[j - 1]; v[j - 1] = t
+		}
+	return k % 2 ? v[(k + 1) / 2] : (v[k / 2] + v[k / 2 + 1]) / 2
+}
 END {
 	for (i = 0; i < n; i++)
-		printf "bench: %-12s %9d loops/s  ratio %.3f  drops %-3s (p99: %.3f, means: %.3f)%s\n",
+		printf "bench: %-12s %9d loops/s  ratio %.3f  drops %-3s (p99: %.3f, means: %.3f, round median: %.3f)%s\n",
 			order[i], best[order[i]], best[order[i]] / best["none"], drops[order[i]],
-			p99[order[i]] / p99["none"], mean[order[i]] / mean["none"],
+			p99[order[i]] / p99["none"], mean[order[i]] / mean["none"], median(order[i]),
 			ncpu[order[i]] ? sprintf("  consumer CPU %d%%", cpu[order[i]] / ncpu[order[i]]) : ""
 }' "$work/bench.txt"

@@ -1265,8 +1265,9 @@ static noinline void sk_event_other(struct sk_session *s,
  * One syscall event, from the probes once the syscall is known to be of
  * interest (every other syscall skips this frame's set-up).
  */
-noinline void sk_syscall_event(struct sk_session *s, struct pt_regs *regs,
-			       long nr, long ret, bool is_exit)
+noinline notrace void sk_syscall_event(struct sk_session *s,
+				       struct pt_regs *regs, long nr, long ret,
+				       bool is_exit)
 {
 	const struct sk_syscall_entry *sc = &sk_syscalls[nr];
 	u16 type = is_exit ? sc->exit_event : sc->enter_event;

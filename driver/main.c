@@ -48,8 +48,8 @@ static struct sk_session *sk_session_alloc(u64 bytes)
 	s->ring_bytes = bytes;
 	s->snaplen = SK_DEFAULT_SNAPLEN;
 	s->sources = SAKER_SRC_PROCEXIT;
-	bitmap_fill(s->enter, SAKER_SYSCALL_MAX);
-	bitmap_fill(s->exit, SAKER_SYSCALL_MAX);
+	bitmap_fill(s->want_enter, SAKER_SYSCALL_MAX);
+	bitmap_fill(s->want_exit, SAKER_SYSCALL_MAX);
 	s->rings = kcalloc(s->nr_rings, sizeof(*s->rings), GFP_KERNEL);
 	if (!s->rings)
 		goto out_free_session;
@@ -116,6 +116,22 @@ static long sk_get_info(struct sk_session *s, void __user *arg)
 	return copy_to_user(arg, &info, sizeof(info)) ? -EFAULT : 0;
 }
 
+/*
+ * Give the probes the interest set while capture is enabled, nothing while
+ * it is not; each word in one store, as the probes may be reading it.
+ * Called under sk_ioctl_lock.
+ */
+static void sk_publish_interest(struct sk_session *s)
+{
+	bool on = s->enabled;
+	unsigned int w;
+
+	for (w = 0; w < BITS_TO_LONGS(SAKER_SYSCALL_MAX); w++) {
+		WRITE_ONCE(s->enter[w], on ? s->want_enter[w] : 0);
+		WRITE_ONCE(s->exit[w], on ? s->want_exit[w] : 0);
+	}
+}
+
 static long sk_set_interest(struct sk_session *s, void __user *arg)
 {
 	struct saker_interest in;
@@ -125,11 +141,16 @@ static long sk_set_interest(struct sk_session *s, void __user *arg)
 		return -EFAULT;
 	if (in.sources & ~SAKER_SRC_PROCEXIT)
 		return -EINVAL;
+	mutex_lock(&sk_ioctl_lock);
 	for (i = 0; i < SAKER_SYSCALL_MAX; i++) {
-		assign_bit(i, s->enter, in.enter[i / 64] & (1ULL << (i % 64)));
-		assign_bit(i, s->exit, in.exit[i / 64] & (1ULL << (i % 64)));
+		__assign_bit(i, s->want_enter,
+			     in.enter[i / 64] & (1ULL << (i % 64)));
+		__assign_bit(i, s->want_exit,
+			     in.exit[i / 64] & (1ULL << (i % 64)));
 	}
 	WRITE_ONCE(s->sources, in.sources);
+	sk_publish_interest(s);
+	mutex_unlock(&sk_ioctl_lock);
 	return 0;
 }
 
@@ -198,10 +219,21 @@ static long sk_enable(struct sk_session *s)
 	mutex_lock(&sk_ioctl_lock);
 	if (!s->probes_on)
 		err = sk_probes_start(s);
-	if (!err)
+	if (!err) {
 		WRITE_ONCE(s->enabled, true);
+		sk_publish_interest(s);
+	}
 	mutex_unlock(&sk_ioctl_lock);
 	return err;
+}
+
+static long sk_disable(struct sk_session *s)
+{
+	mutex_lock(&sk_ioctl_lock);
+	WRITE_ONCE(s->enabled, false);
+	sk_publish_interest(s);
+	mutex_unlock(&sk_ioctl_lock);
+	return 0;
 }
 
 static long sk_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -215,8 +247,7 @@ static long sk_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	case SAKER_IOC_ENABLE:
 		return sk_enable(s);
 	case SAKER_IOC_DISABLE:
-		WRITE_ONCE(s->enabled, false);
-		return 0;
+		return sk_disable(s);
 	case SAKER_IOC_SET_INTEREST:
 		return sk_set_interest(s, uarg);
 	case SAKER_IOC_SET_SNAPLEN:

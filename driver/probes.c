@@ -41,29 +41,35 @@ int sk_probes_init(void)
 
 /*
  * Whether the current task's syscall nr is to be captured in the direction
- * whose interest bitmap is given.
+ * whose interest bitmap is given (empty while capture is disabled: see
+ * sk_publish_interest).
  */
-static __always_inline bool sk_wanted(struct sk_session *s,
-				      const unsigned long *interest, long nr)
+static __always_inline bool sk_wanted(const unsigned long *interest, long nr)
 {
-	return READ_ONCE(s->enabled) && nr >= 0 && nr < SAKER_SYSCALL_MAX &&
-	       test_bit(nr, interest) && !in_compat_syscall();
+	return nr >= 0 && nr < SAKER_SYSCALL_MAX && test_bit(nr, interest) &&
+	       !in_compat_syscall();
 }
 
-static void sk_probe_sys_enter(void *data, struct pt_regs *regs, long id)
+/*
+ * notrace: no ftrace call site (a 5-byte nop) in the two probes that every
+ * system call on the machine runs, nor in sk_syscall_event.
+ */
+static notrace void sk_probe_sys_enter(void *data, struct pt_regs *regs,
+				       long id)
 {
 	struct sk_session *s = data;
 
-	if (sk_wanted(s, s->enter, id))
+	if (sk_wanted(s->enter, id))
 		sk_syscall_event(s, regs, id, 0, false);
 }
 
-static void sk_probe_sys_exit(void *data, struct pt_regs *regs, long ret)
+static notrace void sk_probe_sys_exit(void *data, struct pt_regs *regs,
+				      long ret)
 {
 	struct sk_session *s = data;
 	long nr = syscall_get_nr(current, regs);
 
-	if (sk_wanted(s, s->exit, nr))
+	if (sk_wanted(s->exit, nr))
 		sk_syscall_event(s, regs, nr, ret, true);
 }
 

@@ -121,7 +121,17 @@ struct sk_session {
 	bool probes_on;
 	u32 snaplen;
 	u64 sources;
-	/* Syscalls whose enter (exit) event is captured. */
+	/*
+	 * Syscalls whose enter (exit) event is captured while enabled: the
+	 * interest set as configured (SET_INTEREST) ...
+	 */
+	unsigned long want_enter[BITS_TO_LONGS(SAKER_SYSCALL_MAX)];
+	unsigned long want_exit[BITS_TO_LONGS(SAKER_SYSCALL_MAX)];
+	/*
+	 * ... and as the probes read it: a copy of the above while enabled,
+	 * empty otherwise, so that the probes test one bit per syscall and
+	 * no flag (updated under sk_ioctl_lock).
+	 */
 	unsigned long enter[BITS_TO_LONGS(SAKER_SYSCALL_MAX)];
 	unsigned long exit[BITS_TO_LONGS(SAKER_SYSCALL_MAX)];
 };

@@ -25,9 +25,16 @@
  * enter and exit), and N openat exits with -EFAULT and an empty path must be
  * stored.
  *
+ * With -e it checks DISABLE and ENABLE instead of consuming for a while:
+ * dup's events are stored while enabled, nothing at all is stored while
+ * disabled (also when the interest set changes meanwhile), and capture
+ * resumes on ENABLE with the interest set last given (close's events, and
+ * no more dup's).
+ *
  * usage: ringcheck [-t SECONDS] [-s SNAPLEN] [-f TYPE:TEXT]... [-c] [-q] [-w FILE]
  *                  [-i NR,...] [-z] [-F N]
  *        ringcheck -b        (a second open must fail with EBUSY)
+ *        ringcheck -e        (DISABLE and ENABLE)
  *   -c  close the device right after enabling and keep reading through the
  *       mappings (the rings must outlive the file until munmap)
  */
@@ -429,6 +436,101 @@ static void bad_opens(int n)
 }
 
 /* Prints the counts; returns the total of n_drops_fault. */
+static void drain_all(const struct saker_info *info, struct ring *rings)
+{
+	uint32_t c;
+
+	for (c = 0; c < info->nr_cpus; c++)
+		drain(&rings[c], info->ring_bytes, c);
+}
+
+/* Bytes ever stored in all the rings. */
+static uint64_t stored(const struct saker_info *info, struct ring *rings)
+{
+	uint64_t sum = 0;
+	uint32_t c;
+
+	for (c = 0; c < info->nr_cpus; c++)
+		sum += __atomic_load_n(&rings[c].prod->head, __ATOMIC_ACQUIRE);
+	return sum;
+}
+
+/* n dup() and close() calls; then time for probes already running to end. */
+static void dup_close(int n)
+{
+	int k, d;
+
+	for (k = 0; k < n; k++) {
+		d = dup(1);
+		if (d >= 0)
+			close(d);
+	}
+	usleep(20000);
+}
+
+/* -e (see the top of the file). */
+static int toggle_test(int fd, const struct saker_info *info,
+		       struct ring *rings)
+{
+	char dup_only[] = "32", close_only[] = "3";
+	unsigned long dups, bad = 0, off_bad = 0;
+	uint16_t dup_x, close_x;
+	uint64_t before;
+
+	dup_x = map.exit_event[32];
+	close_x = map.exit_event[3];
+	if (set_interest(fd, dup_only) || ioctl(fd, SAKER_IOC_ENABLE)) {
+		perror("ringcheck: SET_INTEREST or ENABLE");
+		return 1;
+	}
+	dup_close(100);
+	drain_all(info, rings);
+	dups = counts[dup_x];
+	if (dups < 100) {
+		fprintf(stderr, "ringcheck: %lu dup exits while enabled\n", dups);
+		bad++;
+	}
+	if (ioctl(fd, SAKER_IOC_DISABLE)) {
+		perror("ringcheck: DISABLE");
+		return 1;
+	}
+	usleep(20000);
+	drain_all(info, rings);
+	before = stored(info, rings);
+	dup_close(100);
+	if (stored(info, rings) != before) {
+		fprintf(stderr, "ringcheck: records stored while disabled\n");
+		off_bad++;
+	}
+	/* Only close's events from here on: a dup record is a violation. */
+	memset(allowed, 0, sizeof(allowed));
+	if (set_interest(fd, close_only)) {
+		perror("ringcheck: SET_INTEREST");
+		return 1;
+	}
+	dup_close(100);
+	if (stored(info, rings) != before) {
+		fprintf(stderr, "ringcheck: records stored after SET_INTEREST while disabled\n");
+		off_bad++;
+	}
+	if (ioctl(fd, SAKER_IOC_ENABLE)) {
+		perror("ringcheck: ENABLE");
+		return 1;
+	}
+	dup_close(100);
+	drain_all(info, rings);
+	if (counts[close_x] < 100 || counts[dup_x] != dups) {
+		fprintf(stderr, "ringcheck: after ENABLE: %lu close exits, %lu more dup exits\n",
+			counts[close_x], counts[dup_x] - dups);
+		bad++;
+	}
+	ioctl(fd, SAKER_IOC_DISABLE);
+	printf("ringcheck: enable/disable: %lu dup exits enabled, %s while disabled, %lu close exits re-enabled, errors %lu\n",
+	       dups, off_bad ? "records" : "none", counts[close_x],
+	       errors + bad + off_bad);
+	return errors || bad || off_bad;
+}
+
 static unsigned long report(int fd, const struct saker_info *info,
 			    struct ring *rings)
 {
@@ -472,16 +574,19 @@ int main(int argc, char **argv)
 	struct saker_info info;
 	struct ring *rings;
 	double seconds = 2;
-	int snaplen = -1, close_early = 0, opt, fd, k;
+	int snaplen = -1, close_early = 0, toggle = 0, opt, fd, k;
 	unsigned long faults;
 	const char *out = NULL;
 	char *interest = NULL;
 	struct timespec t0, now;
 
-	while ((opt = getopt(argc, argv, "bt:s:f:cqw:i:zF:")) != -1) {
+	while ((opt = getopt(argc, argv, "bet:s:f:cqw:i:zF:")) != -1) {
 		switch (opt) {
 		case 'b':
 			return busy_test();
+		case 'e':
+			toggle = 1;
+			break;
 		case 't':
 			seconds = atof(optarg);
 			break;
@@ -515,7 +620,7 @@ int main(int argc, char **argv)
 			keep_records = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: ringcheck [-t S] [-s N] [-f TYPE:TEXT] [-c] [-q] [-w FILE] [-i NR,...] [-z] [-F N] | -b\n");
+			fprintf(stderr, "usage: ringcheck [-t S] [-s N] [-f TYPE:TEXT] [-c] [-q] [-w FILE] [-i NR,...] [-z] [-F N] | -b | -e\n");
 			return 2;
 		}
 	}
@@ -531,6 +636,8 @@ int main(int argc, char **argv)
 	rings = calloc(info.nr_cpus, sizeof(*rings));
 	if (!rings || map_rings(fd, &info, rings))
 		return 1;
+	if (toggle)
+		return toggle_test(fd, &info, rings);
 	if (interest && set_interest(fd, interest))
 		return 1;
 	if (snaplen >= 0 && ioctl(fd, SAKER_IOC_SET_SNAPLEN, &snaplen)) {

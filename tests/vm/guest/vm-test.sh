@@ -106,6 +106,10 @@ check interest-set "only openat events: $(grep -o 'type [0-9]*' /tmp/i.txt | tr 
 ringcheck -q -t 1 -i 2,257 -F 5 >/tmp/f.txt 2>&1
 check fault-counted "$(grep bad-pointer /tmp/f.txt)" [ $? -eq 0 ]
 
+# DISABLE stores nothing more, ENABLE resumes with the last interest set.
+ringcheck -e >/tmp/e.txt 2>&1
+check enable-disable "$(tail -1 /tmp/e.txt)" [ $? -eq 0 ]
+
 ringcheck -b >/tmp/busy.txt 2>&1
 check single-consumer "$(tail -1 /tmp/busy.txt)" [ $? -eq 0 ]
 ringcheck -z -t 1 >/tmp/z.txt 2>&1

@@ -468,6 +468,15 @@ static void dup_close(int n)
 	usleep(20000);
 }
 
+/* A control ioctl without an argument; says which one failed. */
+static int control(int fd, unsigned long req, const char *name)
+{
+	if (ioctl(fd, req) == 0)
+		return 0;
+	fprintf(stderr, "ringcheck: %s: %s\n", name, strerror(errno));
+	return 1;
+}
+
 /* -e (see the top of the file). */
 static int toggle_test(int fd, const struct saker_info *info,
 		       struct ring *rings)
@@ -479,10 +488,9 @@ static int toggle_test(int fd, const struct saker_info *info,
 
 	dup_x = map.exit_event[32];
 	close_x = map.exit_event[3];
-	if (set_interest(fd, dup_only) || ioctl(fd, SAKER_IOC_ENABLE)) {
-		perror("ringcheck: SET_INTEREST or ENABLE");
+	if (set_interest(fd, dup_only) ||
+	    control(fd, SAKER_IOC_ENABLE, "ENABLE"))
 		return 1;
-	}
 	dup_close(100);
 	drain_all(info, rings);
 	dups = counts[dup_x];
@@ -490,10 +498,8 @@ static int toggle_test(int fd, const struct saker_info *info,
 		fprintf(stderr, "ringcheck: %lu dup exits while enabled\n", dups);
 		bad++;
 	}
-	if (ioctl(fd, SAKER_IOC_DISABLE)) {
-		perror("ringcheck: DISABLE");
+	if (control(fd, SAKER_IOC_DISABLE, "DISABLE"))
 		return 1;
-	}
 	usleep(20000);
 	drain_all(info, rings);
 	before = stored(info, rings);
@@ -504,19 +510,15 @@ static int toggle_test(int fd, const struct saker_info *info,
 	}
 	/* Only close's events from here on: a dup record is a violation. */
 	memset(allowed, 0, sizeof(allowed));
-	if (set_interest(fd, close_only)) {
-		perror("ringcheck: SET_INTEREST");
+	if (set_interest(fd, close_only))
 		return 1;
-	}
 	dup_close(100);
 	if (stored(info, rings) != before) {
 		fprintf(stderr, "ringcheck: records stored after SET_INTEREST while disabled\n");
 		off_bad++;
 	}
-	if (ioctl(fd, SAKER_IOC_ENABLE)) {
-		perror("ringcheck: ENABLE");
+	if (control(fd, SAKER_IOC_ENABLE, "ENABLE"))
 		return 1;
-	}
 	dup_close(100);
 	drain_all(info, rings);
 	if (counts[close_x] < 100 || counts[dup_x] != dups) {
@@ -574,7 +576,7 @@ int main(int argc, char **argv)
 	struct saker_info info;
 	struct ring *rings;
 	double seconds = 2;
-	int snaplen = -1, close_early = 0, toggle = 0, opt, fd, k;
+	int snaplen = -1, close_early = 0, toggle = 0, opt, fd;
 	unsigned long faults;
 	const char *out = NULL;
 	char *interest = NULL;
@@ -675,8 +677,7 @@ int main(int argc, char **argv)
 		printf("ringcheck: hostile consumer done\n");
 		return 0;
 	}
-	for (k = 0; k < (int)info.nr_cpus; k++)
-		drain(&rings[k], info.ring_bytes, k);
+	drain_all(&info, rings);
 	faults = report(fd, &info, rings);
 	if (fault_opens) {
 		printf("ringcheck: bad-pointer opens %d: faulted events %lu, EFAULT openat exits with an empty path %lu\n",

@@ -75,11 +75,9 @@ if ! grep -q '^BENCH none ' "$work/bench.txt"; then
 	exit 1
 fi
 grep '^BENCH ' "$work/bench.txt"
-# Best rate of each configuration over the rounds, as a ratio to the best
-# no-capture rate of the same boot; drops are summed over the rounds.
 grep '^BENCH-INFO' "$work/bench.txt" | sort -u
-# The ratio of the means (whole runs, the host's noise included) follows.
-# So does the same for the 99th percentiles. "none-again" is the control.
+# Per configuration, the columns the header describes; drops are summed over
+# the rounds.
 awk '$1 == "BENCH-CPU" { cpu[$2] += $3; ncpu[$2]++ }
 $1 == "BENCH" && $2 == "none" { r++ }
 $1 == "BENCH" {

@@ -62,7 +62,7 @@ static int by_rate(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	static double rate[MAX_WINDOWS];
-	double seconds = argc > 1 ? atof(argv[1]) : 2, t0 = now(), w0 = t0, t;
+	double seconds = argc > 1 ? atof(argv[1]) : 2, t0 = now(), w0 = t0, t, mean;
 	const char *path = argc > 2 ? argv[2] : "/etc/passwd";
 	unsigned long n = 0, total = 0;
 	int windows = 0;
@@ -84,13 +84,13 @@ int main(int argc, char **argv)
 		}
 	} while (t - t0 < seconds);
 	total += n;
+	mean = total / (t - t0);
 	if (!windows) {
-		printf("%.0f %.0f %.0f\n", total / (t - t0), total / (t - t0),
-		       total / (t - t0));
+		printf("%.0f %.0f %.0f\n", mean, mean, mean);
 		return 0;
 	}
 	qsort(rate, windows, sizeof(rate[0]), by_rate);
-	printf("%.0f %.0f %.0f\n", rate[(windows - 1) * 9 / 10],
-	       total / (t - t0), rate[(windows - 1) * 99 / 100]);
+	printf("%.0f %.0f %.0f\n", rate[(windows - 1) * 9 / 10], mean,
+	       rate[(windows - 1) * 99 / 100]);
 	return 0;
 }

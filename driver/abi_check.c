@@ -15,7 +15,7 @@
 void sk_abi_check(void);
 void sk_abi_check(void)
 {
-	BUILD_BUG_ON(SAKER_ABI_VERSION != 2);
+	BUILD_BUG_ON(SAKER_ABI_VERSION != 3);
 	BUILD_BUG_ON(sizeof(struct saker_evt_hdr) != 26);
 	SK_CHECK(saker_evt_hdr, ts, 0);
 	SK_CHECK(saker_evt_hdr, tid, 8);
@@ -42,10 +42,11 @@ void sk_abi_check(void)
 	SK_CHECK(saker_info, snaplen, 20);
 	SK_CHECK(saker_info, cpus_online, 24);
 
-	BUILD_BUG_ON(sizeof(struct saker_interest) != 16 * SAKER_SYSCALL_WORDS + 8);
+	BUILD_BUG_ON(sizeof(struct saker_interest) != 16 * SAKER_SYSCALL_WORDS + 16);
 	SK_CHECK(saker_interest, enter, 0);
 	SK_CHECK(saker_interest, exit, 8 * SAKER_SYSCALL_WORDS);
 	SK_CHECK(saker_interest, sources, 16 * SAKER_SYSCALL_WORDS);
+	SK_CHECK(saker_interest, flags, 16 * SAKER_SYSCALL_WORDS + 8);
 
 	BUILD_BUG_ON(sizeof(struct saker_cpu_stats) != 40);
 	SK_CHECK(saker_cpu_stats, n_evts, 0);

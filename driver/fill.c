@@ -13,11 +13,13 @@
  * writes them with one inlined writer; variable-size parameters and user
  * memory reads go through sk_put_src.
  */
+#include <linux/binfmts.h>
 #include <linux/bpf.h>
 #include <linux/fcntl.h>
 #include <linux/fdtable.h>
 #include <linux/fs.h>
 #include <linux/kdev_t.h>
+#include <linux/kernel.h>
 #include <linux/mm.h>
 #include <uapi/linux/mount.h>
 #include <linux/openat2.h>
@@ -27,9 +29,11 @@
 #include <linux/time64.h>
 #include <linux/sched.h>
 #include <linux/socket.h>
+#include <linux/string.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 #include <asm/syscall.h>
+#include <asm/unistd.h>
 #include <asm/unaligned.h>
 #include <asm/word-at-a-time.h>
 
@@ -1281,6 +1285,65 @@ noinline notrace void sk_syscall_event(struct sk_session *s,
 	ts = sk_clock(ring);
 	if (!sk_fast_small(s, ring, sc, regs, nr, ret, is_exit, type, ts))
 		sk_event_other(s, ring, sc, regs, nr, ret, is_exit, type, ts);
+	sk_ring_put(ring);
+out:
+	preempt_enable_notrace();
+}
+
+/*
+ * The enter event of a successful execve/execveat written late, once the
+ * new program is in place: the file the kernel executed. A file named
+ * relative to a descriptor (/dev/fd/N/NAME, or /dev/fd/N with AT_EMPTY_PATH)
+ * was execveat's, and gives an execveat enter event with dirfd N; any other
+ * name (as given: absolute, or relative to the working directory) an execve
+ * enter event.
+ */
+static void sk_fill_exec_enter(struct sk_record *r, const char *fdpath,
+			       const char *name)
+{
+	unsigned long flags = 0;
+	long dirfd;
+	char *end;
+
+	if (!fdpath) {
+		sk_put_str(r, name);
+		return;
+	}
+	dirfd = simple_strtol(fdpath + 8, &end, 10);
+	if (*end == '/') {
+		name = end + 1;
+	} else {
+		name = "";
+		flags = AT_EMPTY_PATH;
+	}
+	sk_put_num(r, dirfd);
+	sk_put_str(r, name);
+	sk_put_num(r, sk_execveat_flags(flags));
+}
+
+/* See sk_probe_exec. */
+noinline void sk_exec_enter_event(struct sk_session *s,
+				  const struct linux_binprm *bprm)
+{
+	const char *fdpath = bprm->fdpath;
+	struct sk_ring *ring;
+	long nr;
+	u64 ts;
+
+	if (fdpath && strncmp(fdpath, "/dev/fd/", 8))
+		fdpath = NULL;
+	nr = fdpath ? __NR_execveat : __NR_execve;
+	if (!test_bit(nr, s->late))
+		return;
+	preempt_disable_notrace();
+	ring = sk_ring_get(s);
+	if (!ring)
+		goto out;
+	ts = sk_clock(ring);
+	if (!sk_record_begin(ring, &ring->rec, sk_syscalls[nr].enter_event)) {
+		sk_fill_exec_enter(&ring->rec, fdpath, bprm->filename);
+		sk_record_commit(&ring->rec, ts, current->pid);
+	}
 	sk_ring_put(ring);
 out:
 	preempt_enable_notrace();

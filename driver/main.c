@@ -16,6 +16,7 @@
 #include <linux/mutex.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <asm/unistd.h>
 
 #include "saker.h"
 
@@ -117,29 +118,67 @@ static long sk_get_info(struct sk_session *s, void __user *arg)
 }
 
 /*
- * Give the probes the interest set while capture is enabled, nothing while
- * it is not; each word in one store, as the probes may be reading it.
- * Called under sk_ioctl_lock.
+ * Syscalls whose enter event is taken at entry even with
+ * SAKER_INTEREST_LATE_ENTER: exit and exit_group do not return, and
+ * rt_sigreturn returns with the registers of the interrupted code.
  */
-static void sk_publish_interest(struct sk_session *s)
-{
-	bool on = s->enabled;
-	unsigned int w;
+static DECLARE_BITMAP(sk_entry_only, SAKER_SYSCALL_MAX);
 
-	for (w = 0; w < BITS_TO_LONGS(SAKER_SYSCALL_MAX); w++) {
-		WRITE_ONCE(s->enter[w], on ? s->want_enter[w] : 0);
-		WRITE_ONCE(s->exit[w], on ? s->want_exit[w] : 0);
+/* The enter events of word w of the interest set that are taken at entry. */
+static unsigned long sk_entry_word(struct sk_session *s, unsigned int w)
+{
+	unsigned long enter = s->enabled ? s->want_enter[w] : 0;
+
+	if (s->flags & SAKER_INTEREST_LATE_ENTER)
+		return enter & sk_entry_only[w];
+	return enter;
+}
+
+/*
+ * Give the probes the interest set while capture is enabled, nothing while
+ * it is not; each word in one store, as the probes may be reading it. The
+ * enter probe is attached while some enter event is taken at entry (before
+ * the probes are told of it), and detached otherwise: then no syscall on the
+ * machine calls it. Called under sk_ioctl_lock.
+ */
+static int sk_publish_interest(struct sk_session *s)
+{
+	unsigned long any = 0;
+	unsigned int w;
+	int err;
+
+	for (w = 0; w < BITS_TO_LONGS(SAKER_SYSCALL_MAX); w++)
+		any |= sk_entry_word(s, w);
+	if (s->probes_on && any && !s->enter_on) {
+		err = sk_probes_enter(s, true);
+		if (err)
+			return err;
 	}
+	for (w = 0; w < BITS_TO_LONGS(SAKER_SYSCALL_MAX); w++) {
+		unsigned long enter = s->enabled ? s->want_enter[w] : 0;
+		unsigned long exit = s->enabled ? s->want_exit[w] : 0;
+		unsigned long entry = sk_entry_word(s, w);
+
+		WRITE_ONCE(s->enter[w], entry);
+		WRITE_ONCE(s->late[w], enter & ~entry);
+		WRITE_ONCE(s->exit[w], exit);
+		WRITE_ONCE(s->at_exit[w], exit | (enter & ~entry));
+	}
+	if (!any && s->enter_on)
+		return sk_probes_enter(s, false);
+	return 0;
 }
 
 static long sk_set_interest(struct sk_session *s, void __user *arg)
 {
 	struct saker_interest in;
 	unsigned int i;
+	int err;
 
 	if (copy_from_user(&in, arg, sizeof(in)))
 		return -EFAULT;
-	if (in.sources & ~SAKER_SRC_PROCEXIT)
+	if (in.sources & ~SAKER_SRC_PROCEXIT ||
+	    in.flags & ~SAKER_INTEREST_LATE_ENTER)
 		return -EINVAL;
 	mutex_lock(&sk_ioctl_lock);
 	for (i = 0; i < SAKER_SYSCALL_MAX; i++) {
@@ -149,9 +188,10 @@ static long sk_set_interest(struct sk_session *s, void __user *arg)
 			     in.exit[i / 64] & (1ULL << (i % 64)));
 	}
 	WRITE_ONCE(s->sources, in.sources);
-	sk_publish_interest(s);
+	s->flags = in.flags;
+	err = sk_publish_interest(s);
 	mutex_unlock(&sk_ioctl_lock);
-	return 0;
+	return err;
 }
 
 static long sk_set_snaplen(struct sk_session *s, void __user *arg)
@@ -221,7 +261,7 @@ static long sk_enable(struct sk_session *s)
 		err = sk_probes_start(s);
 	if (!err) {
 		WRITE_ONCE(s->enabled, true);
-		sk_publish_interest(s);
+		err = sk_publish_interest(s);
 	}
 	mutex_unlock(&sk_ioctl_lock);
 	return err;
@@ -229,11 +269,13 @@ static long sk_enable(struct sk_session *s)
 
 static long sk_disable(struct sk_session *s)
 {
+	int err;
+
 	mutex_lock(&sk_ioctl_lock);
 	WRITE_ONCE(s->enabled, false);
-	sk_publish_interest(s);
+	err = sk_publish_interest(s);
 	mutex_unlock(&sk_ioctl_lock);
-	return 0;
+	return err;
 }
 
 static long sk_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
@@ -285,6 +327,9 @@ static int __init sk_init(void)
 	err = sk_probes_init();
 	if (err)
 		return err;
+	__set_bit(__NR_exit, sk_entry_only);
+	__set_bit(__NR_exit_group, sk_entry_only);
+	__set_bit(__NR_rt_sigreturn, sk_entry_only);
 	sk_fill_init();
 	return misc_register(&sk_miscdev);
 }

@@ -127,13 +127,20 @@ struct sk_session {
 	 */
 	unsigned long want_enter[BITS_TO_LONGS(SAKER_SYSCALL_MAX)];
 	unsigned long want_exit[BITS_TO_LONGS(SAKER_SYSCALL_MAX)];
+	u64 flags;			/* SAKER_INTEREST_*, as configured */
 	/*
-	 * ... and as the probes read it: a copy of the above while enabled,
-	 * empty otherwise, so that the probes test one bit per syscall and
-	 * no flag (updated under sk_ioctl_lock).
+	 * ... and as the probes read it, empty while capture is disabled, so
+	 * that the probes test one bit per syscall and no flag (updated under
+	 * sk_ioctl_lock, see sk_publish_interest): the enter events taken at
+	 * entry, the enter events written at exit (SAKER_INTEREST_LATE_ENTER),
+	 * the exit events, and the syscalls whose return the exit probe looks
+	 * at (the late enter events' and the exit events').
 	 */
 	unsigned long enter[BITS_TO_LONGS(SAKER_SYSCALL_MAX)];
+	unsigned long late[BITS_TO_LONGS(SAKER_SYSCALL_MAX)];
 	unsigned long exit[BITS_TO_LONGS(SAKER_SYSCALL_MAX)];
+	unsigned long at_exit[BITS_TO_LONGS(SAKER_SYSCALL_MAX)];
+	bool enter_on;			/* the sys_enter probe is attached */
 };
 
 /* ring.c */
@@ -282,6 +289,9 @@ u8 *sk_put_open(struct sk_record *r, u32 *room);
 void sk_put_close(struct sk_record *r, u32 len);
 void sk_syscall_event(struct sk_session *s, struct pt_regs *regs, long nr,
 		      long ret, bool is_exit);
+struct linux_binprm;
+void sk_exec_enter_event(struct sk_session *s,
+			 const struct linux_binprm *bprm);
 void sk_fill_init(void);
 u64 sk_vm_kib(int field);
 
@@ -391,6 +401,7 @@ void sk_put_sockopt_val(struct sk_record *r, unsigned long level,
 
 /* probes.c */
 int sk_probes_start(struct sk_session *s);
+int sk_probes_enter(struct sk_session *s, bool on);
 void sk_probes_stop(struct sk_session *s);
 int sk_probes_init(void);
 

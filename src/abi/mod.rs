@@ -73,7 +73,7 @@ const _: () = assert!(core::mem::size_of::<saker_evt_hdr>() == EVT_HDR_LEN);
 const _: () = assert!(core::mem::size_of::<saker_ring_producer>() == 48);
 const _: () = assert!(core::mem::size_of::<saker_ring_consumer>() == 8);
 const _: () = assert!(core::mem::size_of::<saker_info>() == 32);
-const _: () = assert!(core::mem::size_of::<saker_interest>() == 136);
+const _: () = assert!(core::mem::size_of::<saker_interest>() == 144);
 const _: () = assert!(core::mem::size_of::<saker_cpu_stats>() == 40);
 const _: () = assert!(core::mem::size_of::<saker_stats_req>() == 16);
 

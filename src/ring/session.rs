@@ -212,7 +212,7 @@ mod tests {
     fn info_is_checked_before_mapping() {
         type Tweak = fn(&mut abi::saker_info);
         let cases: &[(Tweak, &str)] = &[
-            (|i| i.abi_version = 3, "ABI version 3"),
+            (|i| i.abi_version = 2, "ABI version 2"),
             (|i| i.nr_cpus = 0, "nr_cpus 0"),
             (|i| i.ring_bytes = 12288, "ring_bytes 12288"),
             (|i| i.page_size = 100, "page_size 100"),

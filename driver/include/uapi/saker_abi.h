@@ -58,7 +58,7 @@
 
 #include "saker_events.h"
 
-#define SAKER_ABI_VERSION 2
+#define SAKER_ABI_VERSION 3
 
 #define SAKER_DEVICE_NAME "saker"
 
@@ -82,6 +82,26 @@
 
 /* Non-syscall sources in struct saker_interest.sources. */
 #define SAKER_SRC_PROCEXIT (1ULL << 0)	/* sched_process_exit -> PROCEXIT_1_E */
+
+/*
+ * struct saker_interest.flags.
+ *
+ * SAKER_INTEREST_LATE_ENTER: the enter events of interest are written when
+ * the syscall returns, just before its exit event (if that is of interest
+ * too), from the arguments as they are then; their timestamp is the return
+ * time, so a call's latency reads 0. The enter probe is then attached only
+ * while an enter event has to be taken at entry: those of exit and
+ * exit_group (which do not return) and of rt_sigreturn (whose return
+ * restores the registers). The enter event of a successful execve or
+ * execveat is written when the new program is in place (sched_process_exec,
+ * before the exit event), from the file the kernel executed: a name
+ * relative to a descriptor (/dev/fd/N/NAME, or /dev/fd/N with AT_EMPTY_PATH)
+ * gives an execveat enter event with dirfd N, any other name an execve enter
+ * event. (In either mode, the exit event of a successful execveat is
+ * execve's: the kernel reports the call as execve once a 64-bit program is
+ * loaded.) A clone family call writes its enter event in the parent only.
+ */
+#define SAKER_INTEREST_LATE_ENTER (1ULL << 0)
 
 /*
  * The scap event header (ppm_evt_hdr), packed, 26 bytes.
@@ -140,6 +160,7 @@ struct saker_interest {
 	__u64 enter[SAKER_SYSCALL_WORDS];	/* bit n: syscall n's enter event */
 	__u64 exit[SAKER_SYSCALL_WORDS];	/* bit n: syscall n's exit event */
 	__u64 sources;				/* SAKER_SRC_* */
+	__u64 flags;				/* SAKER_INTEREST_* */
 };
 
 /* Per-CPU statistics, SAKER_IOC_GET_STATS fills one per CPU. */

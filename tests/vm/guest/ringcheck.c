@@ -31,13 +31,28 @@
  * resumes on ENABLE with the interest set last given (close's events, and
  * no more dup's).
  *
+ * With -l the -i set is given with SAKER_INTEREST_LATE_ENTER.
+ *
+ * With -L it checks SAKER_INTEREST_LATE_ENTER instead of consuming for a
+ * while: each enter event comes just before its exit event on the thread,
+ * with the arguments (close's descriptor is the one dup returned), and is
+ * written then (a 50 ms nanosleep's enter event comes after the 50 ms); a fork
+ * writes its enter event in the parent only; a successful execve and
+ * execveat write theirs (the file name, dirfd, AT_EMPTY_PATH) before their
+ * exit event (execve's, also for execveat), and failed ones too with their
+ * own exit events; an exit_group, whose enter event must be
+ * taken at entry, is seen once asked for; and close's late enter events go
+ * on while the enter probe is attached for it and after it is detached.
+ *
  * usage: ringcheck [-t SECONDS] [-s SNAPLEN] [-f TYPE:TEXT]... [-c] [-q] [-w FILE]
- *                  [-i NR,...] [-z] [-F N]
+ *                  [-i NR,...] [-l] [-z] [-F N]
  *        ringcheck -b        (a second open must fail with EBUSY)
  *        ringcheck -e        (DISABLE and ENABLE)
+ *        ringcheck -L        (late enter events)
  *   -c  close the device right after enabling and keep reading through the
  *       mappings (the rings must outlive the file until munmap)
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -47,6 +62,8 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -102,6 +119,7 @@ static int hostile;
 static unsigned char allowed[SAKER_EVT_MAX];
 static int fault_opens;
 static unsigned long efault_exits;
+static int late_flag;
 
 static void on_signal(int sig)
 {
@@ -112,6 +130,7 @@ static void on_signal(int sig)
 /* Records kept for -w: copies, with their CPU, sorted by ts at the end. */
 struct kept {
 	uint64_t ts;
+	size_t seq;
 	uint16_t cpu;
 	uint32_t len;
 	uint8_t *rec;
@@ -133,6 +152,7 @@ static void keep(const uint8_t *rec, uint32_t len, uint16_t cpu)
 	}
 	memcpy(&h, rec, sizeof(h));
 	kept[nkept].ts = h.ts;
+	kept[nkept].seq = nkept;
 	kept[nkept].cpu = cpu;
 	kept[nkept].len = len;
 	kept[nkept].rec = malloc(len);
@@ -146,7 +166,9 @@ static int by_ts(const void *a, const void *b)
 {
 	const struct kept *x = a, *y = b;
 
-	return x->ts < y->ts ? -1 : x->ts > y->ts;
+	if (x->ts != y->ts)
+		return x->ts < y->ts ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
 static void put_block(FILE *f, uint32_t type, const void *body, uint32_t len,
@@ -341,6 +363,8 @@ static int set_interest(int fd, char *list)
 		}
 	}
 	restrict_types = 1;
+	if (late_flag)
+		in.flags = SAKER_INTEREST_LATE_ENTER;
 	if (ioctl(fd, SAKER_IOC_SET_INTEREST, &in)) {
 		perror("ringcheck: SET_INTEREST");
 		return 1;
@@ -571,23 +595,316 @@ static unsigned long report(int fd, const struct saker_info *info,
 	return fault;
 }
 
+/* Parameter i of a record: its value, its length in *len. */
+static const uint8_t *param(const uint8_t *rec, unsigned int i, uint16_t *len)
+{
+	struct saker_evt_hdr h;
+	const uint8_t *p;
+	unsigned int k;
+	uint16_t l;
+
+	memcpy(&h, rec, sizeof(h));
+	p = rec + sizeof(h) + 2 * h.nparams;
+	for (k = 0; k < h.nparams; k++) {
+		memcpy(&l, rec + sizeof(h) + 2 * k, 2);
+		if (k == i) {
+			*len = l;
+			return p;
+		}
+		p += l;
+	}
+	*len = 0;
+	return p;
+}
+
+/* Integer parameter i (1 to 8 bytes, sign-extended from its width). */
+static int64_t param_int(const uint8_t *rec, unsigned int i)
+{
+	uint16_t len;
+	const uint8_t *p = param(rec, i, &len);
+	int64_t v8;
+	int32_t v4;
+	int16_t v2;
+
+	switch (len) {
+	case 8:
+		memcpy(&v8, p, 8);
+		return v8;
+	case 4:
+		memcpy(&v4, p, 4);
+		return v4;
+	case 2:
+		memcpy(&v2, p, 2);
+		return v2;
+	case 1:
+		return (int8_t)*p;
+	default:
+		return INT64_MIN;
+	}
+}
+
+/* Whether string parameter i is s. */
+static int param_is(const uint8_t *rec, unsigned int i, const char *s)
+{
+	uint16_t len;
+	const uint8_t *p = param(rec, i, &len);
+
+	return len == strlen(s) + 1 && !memcmp(p, s, len);
+}
+
+static uint64_t tid_of(const struct kept *k)
+{
+	struct saker_evt_hdr h;
+
+	memcpy(&h, k->rec, sizeof(h));
+	return h.tid;
+}
+
+static uint16_t type_of(const struct kept *k)
+{
+	struct saker_evt_hdr h;
+
+	memcpy(&h, k->rec, sizeof(h));
+	return h.type;
+}
+
+/* The record before kept[i] of the same thread, or NULL. */
+static const struct kept *prev_of(size_t i)
+{
+	uint64_t tid = tid_of(&kept[i]);
+
+	while (i--)
+		if (tid_of(&kept[i]) == tid)
+			return &kept[i];
+	return NULL;
+}
+
+/* Records of type t from thread tid. */
+static unsigned long count_of(uint16_t t, uint64_t tid)
+{
+	unsigned long n = 0;
+	size_t i;
+
+	for (i = 0; i < nkept; i++)
+		n += type_of(&kept[i]) == t && tid_of(&kept[i]) == tid;
+	return n;
+}
+
+static void late_fail(const char *why)
+{
+	fprintf(stderr, "ringcheck: late enter: %s\n", why);
+	errors++;
+}
+
+/* A child that runs how (0: exit, 1..4 and 6: an exec, 5: exit_group). */
+static pid_t child(int how, int dirfd)
+{
+	char *argv[] = { "true", NULL }, *envp[] = { NULL };
+	pid_t pid = fork();
+
+	if (pid)
+		return pid;
+	switch (how) {
+	case 1:
+		execve("/bin/busybox", argv, envp);
+		break;
+	case 2:
+		execve("/nonexistent-saker", argv, envp);
+		break;
+	case 3:
+		syscall(SYS_execveat, dirfd, "busybox", argv, envp, 0);
+		break;
+	case 4:
+		syscall(SYS_execveat, dirfd, "", argv, envp, AT_EMPTY_PATH);
+		break;
+	case 5:
+		syscall(SYS_exit_group, 7);
+		break;
+	case 6:
+		syscall(SYS_execveat, dirfd, "nonexistent-saker", argv, envp, 0);
+		break;
+	}
+	_exit(0);
+}
+
+static void reap(pid_t pid)
+{
+	int st;
+
+	if (pid < 0 || waitpid(pid, &st, 0) != pid)
+		late_fail("fork or wait failed");
+}
+
+/* Every exit of type x from tid comes right after its enter event e. */
+static unsigned long pairs_of(uint16_t e, uint16_t x, uint64_t tid)
+{
+	const struct kept *p;
+	unsigned long n = 0;
+	size_t i;
+
+	for (i = 0; i < nkept; i++) {
+		if (type_of(&kept[i]) != x || tid_of(&kept[i]) != tid)
+			continue;
+		p = prev_of(i);
+		if (p && type_of(p) == e)
+			n++;
+		else
+			late_fail("an exit event without its enter event just before");
+	}
+	return n;
+}
+
+/* -L (see the top of the file). */
+static int late_test(int fd, const struct saker_info *info,
+		     struct ring *rings)
+{
+	char set[] = "3>,32,35,56,59,322", set2[] = "3>,32,35,56,59,322";
+	char with_exit[] = "3>,231>";
+	uint16_t dup_e = map.enter_event[32], dup_x = map.exit_event[32];
+	uint16_t close_e = map.enter_event[3], clone_e = map.enter_event[56];
+	uint16_t clone_x = map.exit_event[56], exec_e = map.enter_event[59];
+	uint16_t exec_x = map.exit_event[59], at_e = map.enter_event[322];
+	uint16_t at_x = map.exit_event[322], exit_e = map.enter_event[231];
+	uint16_t sleep_e = map.enter_event[35], sleep_x = map.exit_event[35];
+	struct timespec nap = { 0, 50000000 }, t;
+	uint64_t me = getpid(), before;
+	pid_t forks[5], ok, bad, at, empty, at_bad, ex;
+	unsigned long closes = 0, n;
+	int dirfd, exefd, k;
+	const struct kept *p;
+	size_t i;
+
+	dirfd = open("/bin", O_PATH | O_DIRECTORY);
+	exefd = open("/bin/busybox", O_PATH);
+	if (dirfd < 0 || exefd < 0) {
+		perror("ringcheck: open /bin");
+		return 1;
+	}
+	keep_records = 1;
+	late_flag = 1;
+	if (set_interest(fd, set) || control(fd, SAKER_IOC_ENABLE, "ENABLE"))
+		return 1;
+	dup_close(100);
+	/* A call that blocks 50 ms: its enter event is written after. */
+	clock_gettime(CLOCK_REALTIME, &t);
+	before = t.tv_sec * 1000000000ULL + t.tv_nsec;
+	syscall(SYS_nanosleep, &nap, NULL);
+	for (k = 0; k < 5; k++)
+		forks[k] = child(0, -1);
+	for (k = 0; k < 5; k++)
+		reap(forks[k]);
+	reap(ok = child(1, -1));
+	reap(bad = child(2, -1));
+	reap(at = child(3, dirfd));
+	reap(empty = child(4, exefd));
+	reap(at_bad = child(6, dirfd));
+	/* exit_group's enter event is taken at entry: the enter probe. */
+	if (set_interest(fd, with_exit))
+		return 1;
+	reap(ex = child(5, -1));
+	dup_close(100);
+	/* Back to no enter event at entry: the enter probe detached. */
+	if (set_interest(fd, set2))
+		return 1;
+	dup_close(100);
+	control(fd, SAKER_IOC_DISABLE, "DISABLE");
+	usleep(20000);
+	drain_all(info, rings);
+	qsort(kept, nkept, sizeof(*kept), by_ts);
+
+	/* close's descriptor is what the dup just before it returned. */
+	for (i = 0; i < nkept; i++) {
+		if (type_of(&kept[i]) != close_e || tid_of(&kept[i]) != me)
+			continue;
+		p = prev_of(i);
+		if (!p || (type_of(p) == dup_x &&
+			   param_int(p->rec, 0) != param_int(kept[i].rec, 0)))
+			late_fail("close's descriptor is not the one dup returned");
+		closes++;
+	}
+	if (closes != 300)
+		late_fail("not 300 close enter events");
+	if (pairs_of(sleep_e, sleep_x, me) != 1)
+		late_fail("not one nanosleep enter/exit pair");
+	for (i = 0; i < nkept; i++)
+		if (type_of(&kept[i]) == sleep_e && tid_of(&kept[i]) == me &&
+		    kept[i].ts < before + 45000000)
+			late_fail("nanosleep's enter event was written before it slept");
+	if (pairs_of(dup_e, dup_x, me) != 200)
+		late_fail("not 200 dup enter/exit pairs");
+	if (count_of(clone_e, me) != 10 || count_of(clone_x, me) != 10)
+		late_fail("the parent's clone events are not one pair per fork");
+	for (k = 0; k < 5; k++)
+		if (count_of(clone_e, forks[k]) || count_of(clone_x, forks[k]) != 1)
+			late_fail("a child has a clone enter event, or not one exit");
+	if (pairs_of(clone_e, clone_x, me) != 10)
+		late_fail("the parent's clone exits lack their enter events");
+	n = pairs_of(exec_e, exec_x, ok) + pairs_of(exec_e, exec_x, bad);
+	for (i = 0; i < nkept; i++) {
+		const uint8_t *r = kept[i].rec;
+		uint64_t tid = tid_of(&kept[i]);
+		uint16_t t = type_of(&kept[i]);
+
+		if (t == exec_e && tid == (uint64_t)ok && !param_is(r, 0, "/bin/busybox"))
+			late_fail("execve's file name");
+		if (t == exec_e && tid == (uint64_t)bad && !param_is(r, 0, "/nonexistent-saker"))
+			late_fail("the failed execve's file name");
+		if (t == exec_x && tid == (uint64_t)ok && param_int(r, 0) != 0)
+			late_fail("execve did not succeed");
+		if (t == exec_x && tid == (uint64_t)bad && param_int(r, 0) != -ENOENT)
+			late_fail("the failed execve's result");
+		if (t == at_e && tid == (uint64_t)at &&
+		    (param_int(r, 0) != dirfd || !param_is(r, 1, "busybox") ||
+		     param_int(r, 2) != 0))
+			late_fail("execveat's dirfd, pathname or flags");
+		if (t == at_e && tid == (uint64_t)empty &&
+		    (param_int(r, 0) != exefd || !param_is(r, 1, "") ||
+		     param_int(r, 2) != 1))
+			late_fail("execveat AT_EMPTY_PATH's dirfd, pathname or flags");
+		if (t == at_e && tid == (uint64_t)at_bad &&
+		    (param_int(r, 0) != dirfd || !param_is(r, 1, "nonexistent-saker")))
+			late_fail("the failed execveat's dirfd or pathname");
+		if ((t == exec_x && (tid == (uint64_t)at || tid == (uint64_t)empty) &&
+		     param_int(r, 0) != 0) ||
+		    (t == at_x && tid == (uint64_t)at_bad && param_int(r, 0) != -ENOENT))
+			late_fail("an execveat's result");
+	}
+	n += pairs_of(at_e, exec_x, at) + pairs_of(at_e, exec_x, empty) +
+	     pairs_of(at_e, at_x, at_bad);
+	if (n != 5)
+		late_fail("not 5 exec enter/exit pairs");
+	if (count_of(exit_e, ex) != 1)
+		late_fail("no exit_group enter event");
+	printf("ringcheck: late enter: %lu close enter events, %lu exec pairs, %lu clone enter events in %d forks, exit_group %lu, errors %lu\n",
+	       closes, n, count_of(clone_e, me), 10, count_of(exit_e, ex),
+	       errors);
+	report(fd, info, rings);
+	return errors ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct saker_info info;
 	struct ring *rings;
 	double seconds = 2;
-	int snaplen = -1, close_early = 0, toggle = 0, opt, fd;
+	int snaplen = -1, close_early = 0, toggle = 0, late = 0, opt, fd;
 	unsigned long faults;
 	const char *out = NULL;
 	char *interest = NULL;
 	struct timespec t0, now;
 
-	while ((opt = getopt(argc, argv, "bet:s:f:cqw:i:zF:")) != -1) {
+	while ((opt = getopt(argc, argv, "beLlt:s:f:cqw:i:zF:")) != -1) {
 		switch (opt) {
 		case 'b':
 			return busy_test();
 		case 'e':
 			toggle = 1;
+			break;
+		case 'L':
+			late = 1;
+			break;
+		case 'l':
+			late_flag = 1;
 			break;
 		case 't':
 			seconds = atof(optarg);
@@ -622,7 +939,7 @@ int main(int argc, char **argv)
 			keep_records = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: ringcheck [-t S] [-s N] [-f TYPE:TEXT] [-c] [-q] [-w FILE] [-i NR,...] [-z] [-F N] | -b | -e\n");
+			fprintf(stderr, "usage: ringcheck [-t S] [-s N] [-f TYPE:TEXT] [-c] [-q] [-w FILE] [-i NR,...] [-l] [-z] [-F N] | -b | -e | -L\n");
 			return 2;
 		}
 	}
@@ -640,6 +957,8 @@ int main(int argc, char **argv)
 		return 1;
 	if (toggle)
 		return toggle_test(fd, &info, rings);
+	if (late)
+		return late_test(fd, &info, rings);
 	if (interest && set_interest(fd, interest))
 		return 1;
 	if (snaplen >= 0 && ioctl(fd, SAKER_IOC_SET_SNAPLEN, &snaplen)) {

@@ -110,6 +110,12 @@ check fault-counted "$(grep bad-pointer /tmp/f.txt)" [ $? -eq 0 ]
 ringcheck -e >/tmp/e.txt 2>&1
 check enable-disable "$(tail -1 /tmp/e.txt)" [ $? -eq 0 ]
 
+# SAKER_INTEREST_LATE_ENTER: enter events written as their calls return,
+# with their arguments, exec's from what the kernel executed.
+ringcheck -L >/tmp/l.txt 2>&1
+late_rc=$?
+check late-enter "$(grep 'late enter' /tmp/l.txt | head -3 | tr '\n' ' ')" [ $late_rc -eq 0 ]
+
 ringcheck -b >/tmp/busy.txt 2>&1
 check single-consumer "$(tail -1 /tmp/busy.txt)" [ $? -eq 0 ]
 ringcheck -z -t 1 >/tmp/z.txt 2>&1

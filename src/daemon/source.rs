@@ -185,8 +185,9 @@ impl Source {
     }
 
     /// Tells the module to capture what `wanted` names plus what state
-    /// tracking needs, and says what that is. A file source has nothing to
-    /// set.
+    /// tracking needs, the enter events written as their calls return (no
+    /// probe on syscall entry: see [`Interest::late_enter`]), and says what
+    /// that is. A file source has nothing to set.
     pub fn set_interest(&mut self, wanted: &Wanted) -> Result<Option<Captured>, String> {
         let Source::Live(session) = self else {
             return Ok(None);
@@ -204,6 +205,7 @@ impl Source {
                 (i.union(&Interest::state_tracking(&map)), unmatched)
             }
         };
+        let interest = interest.late_enter();
         session.set_interest(&interest).map_err(|e| e.to_string())?;
         Ok(Some(Captured {
             unmatched,

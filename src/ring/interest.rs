@@ -231,14 +231,32 @@ impl Interest {
         self
     }
 
-    /// This set plus `other`.
+    /// This set plus `other` (late enter events if either has them).
     pub fn union(mut self, other: &Interest) -> Interest {
         let pairs = self.abi.enter.iter_mut().zip(other.abi.enter);
         for (a, b) in pairs.chain(self.abi.exit.iter_mut().zip(other.abi.exit)) {
             *a |= b;
         }
         self.abi.sources |= other.abi.sources;
+        self.abi.flags |= other.abi.flags;
         self
+    }
+
+    /// This set with its enter events written when their call returns,
+    /// just before the exit event, from the arguments as they are then
+    /// (`SAKER_INTEREST_LATE_ENTER`). The module then calls no probe as
+    /// syscalls enter, except for the few enter events it must take there
+    /// (exit, exit_group, rt_sigreturn). An enter event carries its call's
+    /// return time, so the call's latency reads 0: for the live rules, not
+    /// for capture files.
+    pub fn late_enter(mut self) -> Interest {
+        self.abi.flags |= abi::SAKER_INTEREST_LATE_ENTER as u64;
+        self
+    }
+
+    /// Whether enter events are written when their call returns.
+    pub fn has_late_enter(&self) -> bool {
+        self.abi.flags & abi::SAKER_INTEREST_LATE_ENTER as u64 != 0
     }
 
     /// Adds both events of native syscall `nr` (ignored past
@@ -414,5 +432,22 @@ mod tests {
         assert_eq!(a.event_count(), 2 * abi::SAKER_SYSCALL_MAX);
         assert!(a.has_procexit());
         assert!(!a.has_syscall(abi::SAKER_SYSCALL_MAX as u16));
+    }
+
+    #[test]
+    fn late_enter_is_a_flag_that_union_keeps() {
+        let m = map();
+        let (i, _) = Interest::from_names(&["close"], &m).unwrap();
+        assert!(!i.has_late_enter());
+        assert_eq!(i.as_abi().flags, 0);
+        let late = i.late_enter();
+        assert!(late.has_late_enter());
+        assert_eq!(late.as_abi().flags, abi::SAKER_INTEREST_LATE_ENTER as u64);
+        // The events are the same; only when the enter ones are written.
+        assert!(late.has_enter(3) && late.has_exit(3));
+        assert_eq!(late.event_count(), i.event_count());
+        assert!(i.union(&late).has_late_enter());
+        assert!(late.union(&Interest::default()).has_late_enter());
+        assert!(!i.union(&Interest::all()).has_late_enter());
     }
 }

@@ -236,6 +236,10 @@ mod tests {
         s.set_interest(&i).unwrap();
         let got = s.device().interest.get().unwrap();
         assert_eq!((got.enter[0], got.exit[0]), (1 << 59, 1 << 59));
+        assert_eq!(got.flags, 0);
+        s.set_interest(&i.late_enter()).unwrap();
+        let got = s.device().interest.get().unwrap();
+        assert_eq!(got.flags, abi::SAKER_INTEREST_LATE_ENTER as u64);
         s.enable().unwrap();
         assert!(s.device().enabled.get());
         s.disable().unwrap();

@@ -14,8 +14,9 @@
 # Rows: none (no module); hooks (tracepoints attached, nothing of interest);
 # getppid, close, read, openat (ringcheck taking only that syscall: 2 events
 # per loop each); rc-all (ringcheck taking the four); opx+clo (ringcheck
-# taking openat's exit and close's enter events, what the service takes of
-# this loop); capall (`saker capture -w /dev/null -s all`); service (the saker
+# taking openat's exit and close's enter events, the enter event written as
+# close returns: what the service takes of this loop, and how);
+# opx+clo@entry (the same events, close's taken at entry); capall (`saker capture -w /dev/null -s all`); service (the saker
 # service running the default rules, configured as in `make bench`);
 # scap+sd (the reference scap.ko with `sysdig -w /dev/null`, when sysdig is
 # installed, as in `make bench`; its consumer shares the one vCPU, so it may
@@ -53,7 +54,7 @@ EOF
 cat >>"$work/guest.sh" <<'EOF'
 echo "root:x:0:0:root:/root:/bin/sh" >/etc/passwd
 only() {
-	ringcheck -i $2 -q -t 100000 >/tmp/rc.txt 2>&1 &
+	ringcheck -i $2 $3 -q -t 100000 >/tmp/rc.txt 2>&1 &
 	rc=$!
 	sleep 1
 	echo "ICOUNT $1 $(kloop $N)"
@@ -69,7 +70,8 @@ for round in 1 2; do
 	only read 0
 	only openat 257
 	only rc-all 257,0,3,110
-	only 'opx+clo' '257<,3>'
+	only 'opx+clo' '257<,3>' -l
+	only 'opx+clo@entry' '257<,3>'
 	saker capture -w /dev/null -s all >/tmp/cap.txt 2>&1 &
 	cap=$!
 	sleep 2

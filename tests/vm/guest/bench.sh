@@ -6,9 +6,9 @@
 # tracking need), and with the reference scap.ko and `sysdig -w` when present.
 # "hooks-only" has the tracepoints attached but nothing of interest (ringcheck
 # asks for one unused syscall number): the floor any tracepoint-based capture
-# pays. "svc-set" has ringcheck take what the service takes of this loop
-# (openat's exit and close's enter events): the service row minus the rule
-# engine. "cpu1-busy" has no module and a CPU-bound process that makes no
+# pays. "svc-set" has ringcheck take what the service takes of this loop,
+# as the service takes it (openat's exit and close's enter events, the
+# latter written as close returns): the service row minus the rule engine. "cpu1-busy" has no module and a CPU-bound process that makes no
 # system call on the consumers' CPU: what a busy second vCPU costs the loop
 # on this host by itself (the service's consumer keeps its CPU busy).
 # "none-again", the loop with no module once more at the end of each round,
@@ -58,9 +58,11 @@ report() {
 	echo "BENCH $1 $3 $2 $4 $5"
 }
 
-# ringcheck_row NAME INTEREST: the loop with ringcheck taking INTEREST.
+# ringcheck_row NAME INTEREST [-l]: the loop with ringcheck taking INTEREST
+# (with -l, the enter events written as their calls return).
 ringcheck_row() {
-	$CONSUMER_CPU ringcheck -i "$2" -q -t $((SECS + 3)) >/tmp/rc.txt 2>&1 &
+	# shellcheck disable=SC2086 # $3 is an optional flag
+	$CONSUMER_CPU ringcheck -i "$2" ${3:-} -q -t $((SECS + 3)) >/tmp/rc.txt 2>&1 &
 	rc=$!
 	sleep 2
 	timed_loop "$1" $rc
@@ -101,8 +103,9 @@ round() {
 	report saker-rules "$drops"
 
 	# What the service's interest set costs this loop with a consumer that
-	# only checks records: openat's exit and close's enter events.
-	ringcheck_row svc-set '257<,3>'
+	# only checks records: openat's exit and close's enter events, the
+	# latter written as close returns, as the service has them.
+	ringcheck_row svc-set '257<,3>' -l
 	rmmod saker
 
 	if [ -f /scap.ko ] && [ -x /usr/bin/sysdig ]; then

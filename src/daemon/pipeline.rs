@@ -153,10 +153,15 @@ fn report_captured(sh: &Shared, captured: Option<Captured>) {
         return;
     };
     sh.log.info(&format!(
-        "capturing {} syscalls ({} of their {} enter and exit events)",
+        "capturing {} syscalls ({} of their {} enter and exit events{})",
         c.syscalls,
         c.events,
-        2 * c.syscalls
+        2 * c.syscalls,
+        if c.late_enter {
+            "; enter events written as their calls return"
+        } else {
+            ""
+        }
     ));
     if !c.unmatched.is_empty() {
         sh.log.warn(&format!(

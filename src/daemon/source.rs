@@ -81,6 +81,8 @@ pub struct Captured {
     pub syscalls: u32,
     /// Events captured, each syscall's enter and exit counted apart.
     pub events: u32,
+    /// Whether the enter events are written as their calls return.
+    pub late_enter: bool,
 }
 
 /// What one poll found.
@@ -211,6 +213,7 @@ impl Source {
             unmatched,
             syscalls: interest.syscall_count(),
             events: interest.event_count(),
+            late_enter: interest.has_late_enter(),
         }))
     }
 

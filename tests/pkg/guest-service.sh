@@ -37,6 +37,8 @@ check "log: initialized with configuration file" wait_for \
 	grep -q "saker initialized with configuration file /etc/saker/saker.yaml" /tmp/messages
 check "log: parsed rules" grep -q "Parsed rules from file /etc/saker/saker_rules.yaml" /tmp/messages
 check "log: event processing started" wait_for grep -q "event processing started" /tmp/messages
+check "log: enter events written as their calls return" \
+	grep -q "capturing [0-9]* syscalls (.*; enter events written as their calls return)" /tmp/messages
 
 saker --daemon -c /etc/saker/saker.yaml --pidfile /run/saker.pid 2>/tmp/second.err
 check "second instance refused" sh -c "test $? -ne 0 && grep -q 'already running (pid $PID' /tmp/second.err"

@@ -1291,22 +1291,58 @@ out:
 }
 
 /*
- * The enter event of a successful execve/execveat written late, once the
- * new program is in place: the file the kernel executed. A file named
- * relative to a descriptor (/dev/fd/N/NAME, or /dev/fd/N with AT_EMPTY_PATH)
- * was execveat's, and gives an execveat enter event with dirfd N; any other
- * name (as given: absolute, or relative to the working directory) an execve
- * enter event.
+ * One event of the given type, its parameters written by fill(r, arg), in
+ * this CPU's ring: for the events outside the syscall paths (process exits,
+ * execs).
  */
-static void sk_fill_exec_enter(struct sk_record *r, const char *fdpath,
-			       const char *name)
+void sk_event(struct sk_session *s, u16 type,
+	      void (*fill)(struct sk_record *r, const void *arg),
+	      const void *arg)
 {
+	struct sk_ring *ring;
+	u64 ts;
+
+	preempt_disable_notrace();
+	ring = sk_ring_get(s);
+	if (!ring)
+		goto out;
+	ts = sk_clock(ring);
+	if (!sk_record_begin(ring, &ring->rec, type)) {
+		fill(&ring->rec, arg);
+		sk_record_commit(&ring->rec, ts, current->pid);
+	}
+	sk_ring_put(ring);
+out:
+	preempt_enable_notrace();
+}
+
+/*
+ * The name the kernel gave a file executed relative to a descriptor
+ * (/dev/fd/N/NAME, or /dev/fd/N with AT_EMPTY_PATH): execveat's; NULL for
+ * any other (as given: absolute, or relative to the working directory).
+ */
+static const char *sk_exec_fdpath(const struct linux_binprm *bprm)
+{
+	const char *p = bprm->fdpath;
+
+	return p && !strncmp(p, "/dev/fd/", 8) ? p : NULL;
+}
+
+/*
+ * The enter event of a successful execve/execveat written late, once the
+ * new program is in place, from the file the kernel executed: an execveat
+ * enter event with dirfd N for a /dev/fd/N name, else an execve enter event.
+ */
+static void sk_fill_exec_enter(struct sk_record *r, const void *arg)
+{
+	const struct linux_binprm *bprm = arg;
+	const char *fdpath = sk_exec_fdpath(bprm), *name;
 	unsigned long flags = 0;
 	long dirfd;
 	char *end;
 
 	if (!fdpath) {
-		sk_put_str(r, name);
+		sk_put_str(r, bprm->filename);
 		return;
 	}
 	dirfd = simple_strtol(fdpath + 8, &end, 10);
@@ -1322,29 +1358,12 @@ static void sk_fill_exec_enter(struct sk_record *r, const char *fdpath,
 }
 
 /* See sk_probe_exec. */
-noinline void sk_exec_enter_event(struct sk_session *s,
-				  const struct linux_binprm *bprm)
+void sk_exec_enter_event(struct sk_session *s,
+			 const struct linux_binprm *bprm)
 {
-	const char *fdpath = bprm->fdpath;
-	struct sk_ring *ring;
-	long nr;
-	u64 ts;
+	long nr = sk_exec_fdpath(bprm) ? __NR_execveat : __NR_execve;
 
-	if (fdpath && strncmp(fdpath, "/dev/fd/", 8))
-		fdpath = NULL;
-	nr = fdpath ? __NR_execveat : __NR_execve;
-	if (!test_bit(nr, s->late))
-		return;
-	preempt_disable_notrace();
-	ring = sk_ring_get(s);
-	if (!ring)
-		goto out;
-	ts = sk_clock(ring);
-	if (!sk_record_begin(ring, &ring->rec, sk_syscalls[nr].enter_event)) {
-		sk_fill_exec_enter(&ring->rec, fdpath, bprm->filename);
-		sk_record_commit(&ring->rec, ts, current->pid);
-	}
-	sk_ring_put(ring);
-out:
-	preempt_enable_notrace();
+	if (test_bit(nr, s->late))
+		sk_event(s, sk_syscalls[nr].enter_event, sk_fill_exec_enter,
+			 bprm);
 }

@@ -266,8 +266,9 @@ void sk_fill_proc(struct sk_record *r, struct sk_call *c)
 }
 
 /* PROCEXIT_1_E: status, exit code, terminating signal, core dumped. */
-void sk_fill_procexit(struct sk_record *r, struct task_struct *p)
+void sk_fill_procexit(struct sk_record *r, const void *task)
 {
+	const struct task_struct *p = task;
 	int code = p->exit_code;
 
 	sk_put_num(r, (u64)(s64)code);

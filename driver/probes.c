@@ -138,24 +138,10 @@ static void sk_probe_exec(void *data, struct task_struct *p, pid_t old_pid,
 static void sk_probe_proc_exit(void *data, struct task_struct *p)
 {
 	struct sk_session *s = data;
-	struct sk_ring *ring;
-	u64 ts;
 
-	if (!READ_ONCE(s->enabled) ||
-	    !(READ_ONCE(s->sources) & SAKER_SRC_PROCEXIT))
-		return;
-	preempt_disable_notrace();
-	ring = sk_ring_get(s);
-	if (!ring)
-		goto out;
-	ts = sk_clock(ring);
-	if (!sk_record_begin(ring, &ring->rec, SAKER_EVT_PROCEXIT_1_E)) {
-		sk_fill_procexit(&ring->rec, p);
-		sk_record_commit(&ring->rec, ts, current->pid);
-	}
-	sk_ring_put(ring);
-out:
-	preempt_enable_notrace();
+	if (READ_ONCE(s->enabled) &&
+	    READ_ONCE(s->sources) & SAKER_SRC_PROCEXIT)
+		sk_event(s, SAKER_EVT_PROCEXIT_1_E, sk_fill_procexit, p);
 }
 
 /*

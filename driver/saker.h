@@ -289,6 +289,9 @@ u8 *sk_put_open(struct sk_record *r, u32 *room);
 void sk_put_close(struct sk_record *r, u32 len);
 void sk_syscall_event(struct sk_session *s, struct pt_regs *regs, long nr,
 		      long ret, bool is_exit);
+void sk_event(struct sk_session *s, u16 type,
+	      void (*fill)(struct sk_record *r, const void *arg),
+	      const void *arg);
 struct linux_binprm;
 void sk_exec_enter_event(struct sk_session *s,
 			 const struct linux_binprm *bprm);
@@ -371,7 +374,7 @@ enum sk_src_op {
 
 /* fill_proc.c */
 void sk_fill_proc(struct sk_record *r, struct sk_call *c);
-void sk_fill_procexit(struct sk_record *r, struct task_struct *p);
+void sk_fill_procexit(struct sk_record *r, const void *task);
 
 /* fill_flags.c */
 u32 sk_open_flags(unsigned long flags);

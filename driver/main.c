@@ -262,6 +262,8 @@ static long sk_enable(struct sk_session *s)
 	if (!err) {
 		WRITE_ONCE(s->enabled, true);
 		err = sk_publish_interest(s);
+		if (err)	/* the probes were told nothing */
+			WRITE_ONCE(s->enabled, false);
 	}
 	mutex_unlock(&sk_ioctl_lock);
 	return err;

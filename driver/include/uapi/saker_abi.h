@@ -89,10 +89,12 @@
  * SAKER_INTEREST_LATE_ENTER: the enter events of interest are written when
  * the syscall returns, just before its exit event (if that is of interest
  * too), from the arguments as they are then; their timestamp is the return
- * time, so a call's latency reads 0. The enter probe is then attached only
- * while an enter event has to be taken at entry: those of exit and
+ * time, so a call's latency reads 0. Only the enter events of exit and
  * exit_group (which do not return) and of rt_sigreturn (whose return
- * restores the registers). The enter event of a successful execve or
+ * restores the registers) are still taken at entry. (Whatever the flags,
+ * the module's sys_enter probe is attached only while some enter event is
+ * taken at entry: with this flag, a set without those three calls has no
+ * probe run as syscalls enter.) The enter event of a successful execve or
  * execveat is written when the new program is in place (sched_process_exec,
  * before the exit event), from the file the kernel executed: a name
  * relative to a descriptor (/dev/fd/N/NAME, or /dev/fd/N with AT_EMPTY_PATH)

@@ -124,16 +124,6 @@ static long sk_get_info(struct sk_session *s, void __user *arg)
  */
 static DECLARE_BITMAP(sk_entry_only, SAKER_SYSCALL_MAX);
 
-/* The enter events of word w of the interest set that are taken at entry. */
-static unsigned long sk_entry_word(struct sk_session *s, unsigned int w)
-{
-	unsigned long enter = s->enabled ? s->want_enter[w] : 0;
-
-	if (s->flags & SAKER_INTEREST_LATE_ENTER)
-		return enter & sk_entry_only[w];
-	return enter;
-}
-
 /*
  * Give the probes the interest set while capture is enabled, nothing while
  * it is not; each word in one store, as the probes may be reading it. The
@@ -143,26 +133,31 @@ static unsigned long sk_entry_word(struct sk_session *s, unsigned int w)
  */
 static int sk_publish_interest(struct sk_session *s)
 {
+	bool late = s->flags & SAKER_INTEREST_LATE_ENTER;
+	unsigned long entry[BITS_TO_LONGS(SAKER_SYSCALL_MAX)];
 	unsigned long any = 0;
 	unsigned int w;
 	int err;
 
-	for (w = 0; w < BITS_TO_LONGS(SAKER_SYSCALL_MAX); w++)
-		any |= sk_entry_word(s, w);
+	for (w = 0; w < ARRAY_SIZE(entry); w++) {
+		entry[w] = s->enabled ? s->want_enter[w] : 0;
+		if (late)
+			entry[w] &= sk_entry_only[w];
+		any |= entry[w];
+	}
 	if (s->probes_on && any && !s->enter_on) {
 		err = sk_probes_enter(s, true);
 		if (err)
 			return err;
 	}
-	for (w = 0; w < BITS_TO_LONGS(SAKER_SYSCALL_MAX); w++) {
+	for (w = 0; w < ARRAY_SIZE(entry); w++) {
 		unsigned long enter = s->enabled ? s->want_enter[w] : 0;
 		unsigned long exit = s->enabled ? s->want_exit[w] : 0;
-		unsigned long entry = sk_entry_word(s, w);
 
-		WRITE_ONCE(s->enter[w], entry);
-		WRITE_ONCE(s->late[w], enter & ~entry);
+		WRITE_ONCE(s->enter[w], entry[w]);
+		WRITE_ONCE(s->late[w], enter & ~entry[w]);
 		WRITE_ONCE(s->exit[w], exit);
-		WRITE_ONCE(s->at_exit[w], exit | (enter & ~entry));
+		WRITE_ONCE(s->at_exit[w], exit | (enter & ~entry[w]));
 	}
 	if (!any && s->enter_on)
 		return sk_probes_enter(s, false);

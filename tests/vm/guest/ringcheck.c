@@ -340,27 +340,29 @@ static struct saker_syscall_map map;
  * SET_INTEREST to the comma-separated syscall numbers in list, each
  * optionally followed by > (enter event only) or < (exit event only).
  */
-static int set_interest(int fd, char *list)
+static int set_interest(int fd, const char *list)
 {
 	struct saker_interest in;
-	char *tok, *end;
+	const char *p = list;
+	char *end;
 
 	memset(&in, 0, sizeof(in));
-	for (tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
-		unsigned long nr = strtoul(tok, &end, 10);
+	while (*p) {
+		unsigned long nr = strtoul(p, &end, 10);
 		uint64_t bit = 1ULL << (nr % 64);
+		char dir = *end == '>' || *end == '<' ? *end++ : 0;
 
-		if (end == tok || nr >= SAKER_SYSCALL_MAX ||
-		    (*end && strcmp(end, ">") && strcmp(end, "<")))
+		if (end == p || nr >= SAKER_SYSCALL_MAX || (*end && *end != ','))
 			return 1;
-		if (*end != '<') {
+		if (dir != '<') {
 			in.enter[nr / 64] |= bit;
 			allowed[map.enter_event[nr]] = 1;
 		}
-		if (*end != '>') {
+		if (dir != '>') {
 			in.exit[nr / 64] |= bit;
 			allowed[map.exit_event[nr]] = 1;
 		}
+		p = *end ? end + 1 : end;
 	}
 	restrict_types = 1;
 	if (late_flag)
@@ -505,14 +507,13 @@ static int control(int fd, unsigned long req, const char *name)
 static int toggle_test(int fd, const struct saker_info *info,
 		       struct ring *rings)
 {
-	char dup_only[] = "32", close_only[] = "3";
 	unsigned long dups, bad = 0, off_bad = 0;
 	uint16_t dup_x, close_x;
 	uint64_t before;
 
 	dup_x = map.exit_event[32];
 	close_x = map.exit_event[3];
-	if (set_interest(fd, dup_only) ||
+	if (set_interest(fd, "32") ||
 	    control(fd, SAKER_IOC_ENABLE, "ENABLE"))
 		return 1;
 	dup_close(100);
@@ -534,7 +535,7 @@ static int toggle_test(int fd, const struct saker_info *info,
 	}
 	/* Only close's events from here on: a dup record is a violation. */
 	memset(allowed, 0, sizeof(allowed));
-	if (set_interest(fd, close_only))
+	if (set_interest(fd, "3"))
 		return 1;
 	dup_close(100);
 	if (stored(info, rings) != before) {
@@ -758,8 +759,7 @@ static unsigned long pairs_of(uint16_t e, uint16_t x, uint64_t tid)
 static int late_test(int fd, const struct saker_info *info,
 		     struct ring *rings)
 {
-	char set[] = "3>,32,35,56,59,322", set2[] = "3>,32,35,56,59,322";
-	char with_exit[] = "3>,231>";
+	const char *set = "3>,32,35,56,59,322";
 	uint16_t dup_e = map.enter_event[32], dup_x = map.exit_event[32];
 	uint16_t close_e = map.enter_event[3], clone_e = map.enter_event[56];
 	uint16_t clone_x = map.exit_event[56], exec_e = map.enter_event[59];
@@ -799,12 +799,12 @@ static int late_test(int fd, const struct saker_info *info,
 	reap(empty = child(4, exefd));
 	reap(at_bad = child(6, dirfd));
 	/* exit_group's enter event is taken at entry: the enter probe. */
-	if (set_interest(fd, with_exit))
+	if (set_interest(fd, "3>,231>"))
 		return 1;
 	reap(ex = child(5, -1));
 	dup_close(100);
 	/* Back to no enter event at entry: the enter probe detached. */
-	if (set_interest(fd, set2))
+	if (set_interest(fd, set))
 		return 1;
 	dup_close(100);
 	control(fd, SAKER_IOC_DISABLE, "DISABLE");
